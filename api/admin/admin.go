@@ -1,0 +1,38 @@
+// Package admin serves Medusa's /admin routes of a tenant: users, invites,
+// API keys and sales channels. Authentication happens before these handlers
+// run; they read the caller from the request context.
+package admin
+
+import (
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// Deps are the services the admin routes call.
+type Deps struct {
+	Auth     *auth.Service
+	Channels *tenants.Channels
+}
+
+// Register mounts the admin routes on g (already authenticated).
+func Register(g *gin.RouterGroup, d Deps) {
+	registerUsers(g, d)
+	registerInvites(g, d)
+	registerSalesChannels(g, d)
+	registerAPIKeys(g, d)
+}
+
+// isoTime renders times as Medusa does (ISO 8601, UTC, milliseconds).
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func isoTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := isoTime(*t)
+	return &s
+}

@@ -1,0 +1,181 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/ent"
+)
+
+type keyChannelJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type apiKeyJSON struct {
+	ID            string           `json:"id"`
+	Title         string           `json:"title"`
+	Token         string           `json:"token"`
+	Redacted      string           `json:"redacted"`
+	Type          string           `json:"type"`
+	LastUsedAt    *string          `json:"last_used_at"`
+	CreatedBy     string           `json:"created_by"`
+	RevokedBy     *string          `json:"revoked_by"`
+	RevokedAt     *string          `json:"revoked_at"`
+	CreatedAt     string           `json:"created_at"`
+	UpdatedAt     string           `json:"updated_at"`
+	DeletedAt     *string          `json:"deleted_at"`
+	SalesChannels []keyChannelJSON `json:"sales_channels,omitempty"`
+}
+
+// toAPIKey renders a key. A secret key's token is "" except in the create
+// response (raw), so it is shown exactly once.
+func toAPIKey(k *ent.APIKey, raw string, withChannels bool) apiKeyJSON {
+	out := apiKeyJSON{ID: k.ID, Title: k.Title, Token: k.Token, Redacted: k.Redacted, Type: string(k.Type),
+		LastUsedAt: isoTimePtr(k.LastUsedAt), CreatedBy: k.CreatedBy, RevokedBy: k.RevokedBy,
+		RevokedAt: isoTimePtr(k.RevokedAt), CreatedAt: isoTime(k.CreatedAt), UpdatedAt: isoTime(k.UpdatedAt)}
+	if raw != "" {
+		out.Token = raw
+	}
+	if withChannels {
+		out.SalesChannels = []keyChannelJSON{}
+		for _, sc := range k.Edges.SalesChannels {
+			out.SalesChannels = append(out.SalesChannels, keyChannelJSON{ID: sc.ID, Name: sc.Name})
+		}
+	}
+	return out
+}
+
+type createKeyRequest struct {
+	Title           *string  `json:"title"`
+	Type            *string  `json:"type"`
+	SalesChannelIDs []string `json:"sales_channel_ids"`
+}
+
+func (r *createKeyRequest) Validate() error {
+	if r.Title == nil {
+		return wire.Invalid("Field 'title' is required")
+	}
+	if r.Type == nil {
+		return wire.Invalid("Field 'type' is required")
+	}
+	if *r.Type != auth.KeySecret && *r.Type != auth.KeyPublishable {
+		return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", *r.Type)
+	}
+	return nil
+}
+
+type updateKeyRequest struct {
+	Title *string `json:"title"`
+}
+
+func (r *updateKeyRequest) Validate() error {
+	if r.Title == nil {
+		return wire.Invalid("Field 'title' is required")
+	}
+	return nil
+}
+
+type revokeRequest struct {
+	RevokeIn *float64 `json:"revoke_in"`
+}
+
+type linkRequest struct {
+	Add    []string `json:"add"`
+	Remove []string `json:"remove"`
+}
+
+func registerAPIKeys(g *gin.RouterGroup, d Deps) {
+	g.GET("/api-keys", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: c.QueryArray("id"), Type: c.Query("type"), Offset: p.Offset, Limit: p.Limit}
+		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
+			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)
+		}
+		ks, count, err := d.Auth.FindAPIKeys(c.Request.Context(), f)
+		if err != nil {
+			return err
+		}
+		out := make([]apiKeyJSON, 0, len(ks))
+		for _, k := range ks {
+			out = append(out, toAPIKey(k, "", true))
+		}
+		c.JSON(http.StatusOK, gin.H{"api_keys": out, "count": count, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.POST("/api-keys", wire.H(func(c *gin.Context) error {
+		var in createKeyRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		ac, _ := auth.FromContext(c.Request.Context())
+		k, raw, err := d.Auth.CreateAPIKey(c.Request.Context(), ac, auth.CreateAPIKeyInput{Title: *in.Title, Type: *in.Type, SalesChannelIDs: in.SalesChannelIDs})
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, raw, false)})
+		return nil
+	}))
+	g.GET("/api-keys/:id", wire.H(func(c *gin.Context) error {
+		k, err := d.Auth.FindAPIKeyByID(c.Request.Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, "", true)})
+		return nil
+	}))
+	g.POST("/api-keys/:id", wire.H(func(c *gin.Context) error {
+		var in updateKeyRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		k, err := d.Auth.UpdateAPIKey(c.Request.Context(), c.Param("id"), *in.Title)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, "", true)})
+		return nil
+	}))
+	g.DELETE("/api-keys/:id", wire.H(func(c *gin.Context) error {
+		if err := d.Auth.DeleteAPIKey(c.Request.Context(), c.Param("id")); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, wire.Deleted{ID: c.Param("id"), Object: "api_key", Deleted: true})
+		return nil
+	}))
+	g.POST("/api-keys/:id/revoke", wire.H(func(c *gin.Context) error {
+		var in revokeRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		ac, _ := auth.FromContext(c.Request.Context())
+		var after float64
+		if in.RevokeIn != nil {
+			after = *in.RevokeIn
+		}
+		k, err := d.Auth.RevokeAPIKey(c.Request.Context(), ac, c.Param("id"), after)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, "", true)})
+		return nil
+	}))
+	g.POST("/api-keys/:id/sales-channels", wire.H(func(c *gin.Context) error {
+		var in linkRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		k, err := d.Auth.LinkSalesChannels(c.Request.Context(), c.Param("id"), in.Add, in.Remove)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, "", true)})
+		return nil
+	}))
+}

@@ -1,0 +1,38 @@
+package authroutes
+
+import (
+	"strings"
+
+	"github.com/gatehousehq/gatehouse/auth"
+)
+
+func cutBearer(h string) (bool, string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	return strings.EqualFold(scheme, "bearer"), strings.TrimSpace(tok), ok
+}
+
+// claimsJSON renders a token's claims as Medusa's POST /auth/session body.
+func claimsJSON(c *auth.Claims) map[string]any {
+	if c == nil {
+		return map[string]any{}
+	}
+	out := map[string]any{
+		"actor_id":                   c.ActorID,
+		"actor_type":                 c.ActorType,
+		"auth_identity_id":           c.AuthIdentityID,
+		"app_metadata":               c.AppMetadata,
+		"user_metadata":              c.UserMetadata,
+		"mfa_enabled":                c.MFAEnabled,
+		"mfa_challenge_completed_at": c.MFAChallengeCompletedAt,
+	}
+	if c.AuthProvider != "" {
+		out["auth_provider"] = c.AuthProvider
+	}
+	if c.IssuedAt != nil {
+		out["iat"] = c.IssuedAt.Unix()
+	}
+	if c.ExpiresAt != nil {
+		out["exp"] = c.ExpiresAt.Unix()
+	}
+	return out
+}

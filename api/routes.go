@@ -1,0 +1,103 @@
+package api
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse/api/admin"
+	"github.com/gatehousehq/gatehouse/api/authroutes"
+	"github.com/gatehousehq/gatehouse/api/platform"
+	"github.com/gatehousehq/gatehouse/api/store"
+	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/observability"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// Deps are the services a Gatehouse node serves.
+type Deps struct {
+	Telemetry   *observability.Telemetry
+	Tenants     *tenants.Registry
+	Channels    *tenants.Channels
+	Auth        *auth.Service
+	PlatformKey string
+	// SecureCookies marks the session cookie Secure (every environment but
+	// development).
+	SecureCookies bool
+	Ready         []Check
+}
+
+func (s *Server) routes(e *gin.Engine) {
+	d := s.deps
+	platform.Register(e.Group("/platform", s.platformKey()), d.Tenants)
+
+	t := e.Group("", s.tenant())
+	t.GET("/.well-known/jwks.json", wire.H(s.jwks))
+
+	authroutes.Register(t.Group("/auth"), authroutes.Deps{
+		Auth: d.Auth, Telemetry: d.Telemetry, SecureCookies: d.SecureCookies,
+		Authenticate: s.authenticateFor,
+	})
+
+	// Invite acceptance authenticates itself: a registration token, no API keys.
+	admin.RegisterAccept(t.Group("/admin/invites", s.authenticateFor(wire.AuthSpec{
+		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, AllowUnregistered: true,
+	})), admin.Deps{Auth: d.Auth, Channels: d.Channels})
+
+	ag := t.Group("/admin", s.authenticateFor(wire.AuthSpec{
+		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
+	}))
+	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels})
+
+	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
+		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true,
+	}))
+	store.Register(sg, store.Deps{Auth: d.Auth})
+}
+
+// platformKey guards /platform with the operators' key, compared in constant
+// time. With no key configured, nothing gets in.
+func (s *Server) platformKey() gin.HandlerFunc {
+	key := []byte(s.deps.PlatformKey)
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		scheme, tok, ok := strings.Cut(h, " ")
+		if len(key) == 0 || !ok || !strings.EqualFold(scheme, "bearer") ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), key) != 1 {
+			wire.Render(c, wire.Unauthorized)
+			return
+		}
+		c.Next()
+	}
+}
+
+// tenant resolves the request's tenant and scopes the request context to it.
+func (s *Server) tenant() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		slug, _ := c.Request.Context().Value(pathSlugKey{}).(string)
+		tn, err := s.deps.Tenants.Resolve(c.Request.Context(), tenants.Request{
+			Host: c.Request.Host, PathSlug: slug, HeaderID: c.GetHeader("x-tenant-id"),
+		})
+		if err != nil {
+			wire.Render(c, err)
+			return
+		}
+		ctx := tenants.NewContext(c.Request.Context(), tn)
+		ctx = observability.WithLogAttrs(ctx, slogTenant(tn.ID))
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+func (s *Server) jwks(c *gin.Context) error {
+	keys, err := s.deps.Auth.Keys().JWKS(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.JSON(http.StatusOK, gin.H{"keys": keys})
+	return nil
+}

@@ -1,0 +1,202 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse"
+)
+
+// MaxBody is the largest request body accepted (1 MiB).
+const MaxBody = 1 << 20
+
+// Validator is implemented by request types with rules beyond their JSON
+// types; Validate returns a *gatehouse.Error with code invalid.
+type Validator interface{ Validate() error }
+
+// Invalid returns Medusa's 400 for a request that fails validation.
+func Invalid(format string, args ...any) error {
+	return gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: "+format, args...)
+}
+
+// Bind reads the JSON object body into v strictly, as Medusa's zod schemas do:
+// unknown fields, wrong types and malformed JSON are 400s; a body over MaxBody
+// is 413. An empty body is an empty object.
+func Bind(c *gin.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) || (len(body) > 0 && body[0] != '{') && json.Valid(body) {
+			return Invalid("Expected type: 'object' for field 'body', got: '%s'", jsonKind(body))
+		}
+		return gatehouse.Errorf(gatehouse.EINVALID, "Invalid JSON in request body")
+	}
+	if fields == nil {
+		return Invalid("Expected type: 'object' for field 'body', got: 'null'")
+	}
+	known := jsonFields(reflect.TypeOf(v))
+	var unknown []string
+	for k := range fields {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return Invalid("Unrecognized fields: '%s'", strings.Join(unknown, ", "))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return Invalid("Expected type: '%s' for field '%s', got: '%s'", goKind(typeErr.Type), typeErr.Field, typeErr.Value)
+		}
+		return gatehouse.Errorf(gatehouse.EINVALID, "Invalid JSON in request body")
+	}
+	if val, ok := v.(Validator); ok {
+		return val.Validate()
+	}
+	return nil
+}
+
+func readBody(c *gin.Context) ([]byte, error) {
+	if c.Request.Body == nil {
+		return nil, nil
+	}
+	if c.Request.ContentLength > MaxBody {
+		return nil, gatehouse.Errorf(gatehouse.ETOOLARGE, "Request body too large (at most %d bytes)", MaxBody)
+	}
+	r := http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, gatehouse.Errorf(gatehouse.ETOOLARGE, "Request body too large (at most %d bytes)", MaxBody)
+		}
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "Could not read the request body")
+	}
+	return b, nil
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]bool
+
+func jsonFields(t reflect.Type) map[string]bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			m[name] = true
+		}
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
+func goKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
+
+// Page holds list parameters.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// MaxLimit bounds list page sizes.
+const MaxLimit = 1000
+
+// ListParams reads offset and limit (default def) from the query string.
+func ListParams(c *gin.Context, def int) (Page, error) {
+	p := Page{Limit: def}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"offset", &p.Offset}, {"limit", &p.Limit}} {
+		s := c.Query(f.name)
+		if s == "" {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimLeft(s, "+") {
+			return p, Invalid("Expected type: 'number' for field '%s', got: 'string'", f.name)
+		}
+		if n < 0 {
+			return p, Invalid("Value for field '%s' too small, expected at least: '0'", f.name)
+		}
+		*f.dst = n
+	}
+	if p.Limit > MaxLimit {
+		return p, Invalid("Value for field 'limit' too big, expected at most: '%d'", MaxLimit)
+	}
+	return p, nil
+}
+
+// Deleted is Medusa's delete response.
+type Deleted struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Deleted bool   `json:"deleted"`
+}

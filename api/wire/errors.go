@@ -1,0 +1,118 @@
+package wire
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/gatehousehq/gatehouse"
+)
+
+// ErrorBody is Medusa's error shape. Code and Type are omitted when empty:
+// the middleware 401 is exactly {"message":"Unauthorized"}.
+type ErrorBody struct {
+	Code    string `json:"code,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Message string `json:"message"`
+}
+
+const unknownMessage = "An unknown error occurred."
+
+// Status maps err to its HTTP status and body. It is the only place where
+// errors become statuses; TestStatus pins the table.
+func Status(err error) (int, ErrorBody) {
+	var e *gatehouse.Error
+	if !errors.As(err, &e) {
+		return http.StatusInternalServerError, ErrorBody{Code: "unknown_error", Type: "unknown_error", Message: unknownMessage}
+	}
+	typ := func(def string) string {
+		if e.Type != "" {
+			return e.Type
+		}
+		return def
+	}
+	switch e.Code {
+	case gatehouse.EINVALID:
+		return http.StatusBadRequest, ErrorBody{Type: typ("invalid_data"), Message: e.Message}
+	case gatehouse.ENOTALLOWED:
+		return http.StatusBadRequest, ErrorBody{Type: typ("not_allowed"), Message: e.Message}
+	case gatehouse.EUNAUTHORIZED:
+		return http.StatusUnauthorized, ErrorBody{Type: typ("unauthorized"), Message: e.Message}
+	case gatehouse.EUNAUTHENTICATED:
+		return http.StatusUnauthorized, ErrorBody{Type: e.Type, Message: e.Message}
+	case gatehouse.EFORBIDDEN:
+		return http.StatusForbidden, ErrorBody{Type: typ("forbidden"), Message: e.Message}
+	case gatehouse.ENOTFOUND:
+		return http.StatusNotFound, ErrorBody{Type: typ("not_found"), Message: e.Message}
+	case gatehouse.ECONFLICT:
+		msg := e.Message
+		if msg == "" {
+			msg = "The request conflicted with another request. You may retry the request with the provided Idempotency-Key."
+		}
+		return http.StatusConflict, ErrorBody{Code: "invalid_state_error", Type: typ("conflict"), Message: msg}
+	case gatehouse.EDUPLICATE:
+		return http.StatusUnprocessableEntity, ErrorBody{Code: "invalid_request_error", Type: typ("duplicate_error"), Message: e.Message}
+	case gatehouse.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge, ErrorBody{Type: typ("invalid_data"), Message: e.Message}
+	case gatehouse.ERATELIMITED:
+		return http.StatusTooManyRequests, ErrorBody{Type: typ("not_allowed"), Message: "Too many requests"}
+	case gatehouse.EUNAVAILABLE:
+		return http.StatusServiceUnavailable, ErrorBody{Type: typ("unavailable"), Message: e.Message}
+	default:
+		return http.StatusInternalServerError, ErrorBody{Code: "unknown_error", Type: "unknown_error", Message: unknownMessage}
+	}
+}
+
+
+// SetLogger makes Render log through l for this request.
+func SetLogger(c *gin.Context, l *slog.Logger) { c.Set("wire.logger", l) }
+
+// Render writes err as a Medusa error response and aborts the chain. Internal
+// errors and unavailability are logged with their cause and mark the span;
+// the caller only sees the generic message.
+func Render(c *gin.Context, err error) {
+	status, body := Status(err)
+	if status >= 500 {
+		if l, ok := c.Get("wire.logger"); ok {
+			l.(*slog.Logger).ErrorContext(c.Request.Context(), "request failed",
+				slog.Int("status", status), slog.String("error", err.Error()))
+		}
+		span := trace.SpanFromContext(c.Request.Context())
+		span.SetStatus(codes.Error, body.Message)
+		span.RecordError(err)
+	}
+	if c.Writer.Written() {
+		c.Abort()
+		return
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// H adapts a handler that returns an error (caddy's style) to Gin: handlers
+// never choose an error status themselves.
+func H(fn func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			Render(c, err)
+		}
+	}
+}
+
+// Unauthorized is the middleware rejection, exactly Medusa's body.
+var Unauthorized = &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message: "Unauthorized"}
+
+// AuthSpec is what a route accepts as authentication, Medusa's
+// authenticate(actorTypes, authTypes, options).
+type AuthSpec struct {
+	Actors            []string // permitted actor types; "*" permits all
+	Bearer            bool
+	Session           bool
+	APIKey            bool // secret keys (only with Actors = [user])
+	AllowUnregistered bool // a token with an identity but no actor yet
+	Optional          bool // continue anonymously instead of 401
+	SkipMFA           bool // do not require a completed MFA challenge
+}

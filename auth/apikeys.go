@@ -1,0 +1,485 @@
+package auth
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/apikey"
+	"github.com/gatehousehq/gatehouse/ent/saleschannel"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// APIKeysChannel announces key revocations and changes: every node drops the
+// key from its cache.
+const APIKeysChannel = "apikeys:changed"
+
+// Key types.
+const (
+	KeySecret      = "secret"
+	KeyPublishable = "publishable"
+)
+
+// cachedKey is what a verified key costs to remember.
+type cachedKey struct {
+	id, tenantID, typ, createdBy string
+	revokedAt                    *time.Time
+	channels                     []string
+	hasChannels                  bool
+}
+
+// APIKeys mints and verifies secret and publishable keys. A secret key is
+// stored only as HMAC-SHA256 under a server pepper, so verification is one
+// indexed lookup (or a cache hit) — never a slow hash per request, never a scan.
+type APIKeys struct {
+	db     *ent.Client
+	pepper []byte
+	cache  *expirable.LRU[string, *cachedKey] // digest → key
+	bus    tenants.Bus
+	stop   func()
+	now    func() time.Time
+
+	mu       sync.Mutex
+	lastUsed map[string]time.Time
+}
+
+// NewAPIKeys returns the API-key service.
+func NewAPIKeys(db *ent.Client, masterKey []byte, bus tenants.Bus, cacheSize int) (*APIKeys, error) {
+	pepper, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse api key digest v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	if cacheSize <= 0 {
+		cacheSize = 100000
+	}
+	// Entries also expire: if an invalidation message is ever lost, a revoked
+	// key is refused within a minute at worst.
+	return &APIKeys{db: db, pepper: pepper, bus: bus, now: time.Now, lastUsed: map[string]time.Time{},
+		cache: expirable.NewLRU[string, *cachedKey](cacheSize, nil, time.Minute)}, nil
+}
+
+// Start subscribes to key changes from other nodes.
+func (k *APIKeys) Start(ctx context.Context) error {
+	if k.bus == nil {
+		return nil
+	}
+	stop, err := k.bus.Subscribe(ctx, APIKeysChannel, func(digest string) {
+		if digest == "*" {
+			k.cache.Purge()
+			return
+		}
+		k.cache.Remove(digest)
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to api key changes: %w", err)
+	}
+	k.stop = stop
+	return nil
+}
+
+// Close stops the subscription.
+func (k *APIKeys) Close() {
+	if k.stop != nil {
+		k.stop()
+	}
+}
+
+func (k *APIKeys) digest(raw string) string {
+	m := hmac.New(sha256.New, k.pepper)
+	m.Write([]byte(raw))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (k *APIKeys) changed(ctx context.Context, digest string) {
+	k.cache.Remove(digest)
+	if k.bus != nil {
+		_ = k.bus.Publish(ctx, APIKeysChannel, digest)
+	}
+}
+
+// ValidKeyFormat reports whether raw looks like a key of the given prefix:
+// the prefix and 64 lower-case hex digits.
+func ValidKeyFormat(raw, prefix string) bool {
+	if len(raw) != 67 || !strings.HasPrefix(raw, prefix) {
+		return false
+	}
+	for _, r := range raw[3:] {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Redact returns Medusa's redacted form: first 6 + "***" + last 3.
+func Redact(raw string) string {
+	if len(raw) < 9 {
+		return "***"
+	}
+	return raw[:6] + "***" + raw[len(raw)-3:]
+}
+
+// lookup finds a live key by its raw token: cache, else one indexed query.
+func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (*cachedKey, error) {
+	prefix := "sk_"
+	if typ == KeyPublishable {
+		prefix = "pk_"
+	}
+	if !ValidKeyFormat(raw, prefix) {
+		return nil, ErrUnauthorized
+	}
+	d := k.digest(raw)
+	ck, ok := k.cache.Get(d)
+	if !ok {
+		row, err := k.db.APIKey.Query().
+			Where(apikey.Digest(d), apikey.DeletedAtIsNil()).
+			WithSalesChannels(func(q *ent.SalesChannelQuery) { q.Where(saleschannel.IsDisabled(false)).Select(saleschannel.FieldID) }).
+			Only(tenants.WithTenant(ctx, tn.ID))
+		if ent.IsNotFound(err) {
+			return nil, ErrUnauthorized
+		}
+		if err != nil {
+			return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
+		}
+		ck = &cachedKey{id: row.ID, tenantID: row.TenantID, typ: string(row.Type), createdBy: row.CreatedBy, revokedAt: row.RevokedAt}
+		for _, sc := range row.Edges.SalesChannels {
+			ck.channels = append(ck.channels, sc.ID)
+		}
+		n, err := row.QuerySalesChannels().Count(tenants.WithTenant(ctx, tn.ID))
+		if err != nil {
+			return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
+		}
+		ck.hasChannels = n > 0
+		k.cache.Add(d, ck)
+	}
+	if ck.tenantID != tn.ID || ck.typ != typ {
+		return nil, ErrUnauthorized
+	}
+	if ck.revokedAt != nil && !ck.revokedAt.After(k.now()) {
+		return nil, ErrUnauthorized
+	}
+	return ck, nil
+}
+
+// touch records last_used_at at most once a minute per key, off the request path.
+func (k *APIKeys) touch(tenantID, id string) {
+	now := k.now()
+	k.mu.Lock()
+	if t, ok := k.lastUsed[id]; ok && now.Sub(t) < time.Minute {
+		k.mu.Unlock()
+		return
+	}
+	k.lastUsed[id] = now
+	if len(k.lastUsed) > 100000 {
+		k.lastUsed = map[string]time.Time{id: now}
+	}
+	k.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(tenants.WithTenant(context.Background(), tenantID), 5*time.Second)
+		defer cancel()
+		_ = k.db.APIKey.UpdateOneID(id).SetLastUsedAt(now).Exec(ctx)
+	}()
+}
+
+// AuthenticateSecretKey verifies a secret key of tenant tn and returns its
+// auth context (actor type "api-key", actor id the key id). Errors:
+// unauthenticated, unavailable.
+func (s *Service) AuthenticateSecretKey(ctx context.Context, tn *ent.Tenant, raw string) (*Context, error) {
+	ck, err := s.apiKeys.lookup(ctx, tn, raw, KeySecret)
+	if err != nil {
+		return nil, err
+	}
+	s.apiKeys.touch(tn.ID, ck.id)
+	return &Context{
+		TenantID: tn.ID, ActorID: ck.id, ActorType: ActorAPIKey, AppMetadata: map[string]any{},
+		UserMetadata: map[string]any{}, Method: MethodSecretKey, KeyCreatedBy: ck.createdBy,
+		SalesChannels: ck.channels, ChannelLimited: ck.hasChannels,
+	}, nil
+}
+
+// Publishable is the publishable_key_context of a /store request.
+type Publishable struct {
+	KeyID           string
+	Key             string
+	SalesChannelIDs []string
+}
+
+type publishableKey struct{}
+
+// NewPublishableContext returns ctx carrying pk.
+func NewPublishableContext(ctx context.Context, pk *Publishable) context.Context {
+	return context.WithValue(ctx, publishableKey{}, pk)
+}
+
+// PublishableFromContext returns the request's publishable key context.
+func PublishableFromContext(ctx context.Context) (*Publishable, bool) {
+	pk, ok := ctx.Value(publishableKey{}).(*Publishable)
+	return pk, ok
+}
+
+// AuthenticatePublishableKey verifies a publishable key of tenant tn. A key
+// whose every channel is disabled admits nothing. Errors: unauthenticated,
+// unavailable.
+func (s *Service) AuthenticatePublishableKey(ctx context.Context, tn *ent.Tenant, raw string) (*Publishable, error) {
+	ck, err := s.apiKeys.lookup(ctx, tn, raw, KeyPublishable)
+	if err != nil {
+		return nil, err
+	}
+	if ck.hasChannels && len(ck.channels) == 0 {
+		return nil, ErrUnauthorized
+	}
+	s.apiKeys.touch(tn.ID, ck.id)
+	return &Publishable{KeyID: ck.id, Key: raw, SalesChannelIDs: append([]string(nil), ck.channels...)}, nil
+}
+
+// APIKeyFilter selects keys.
+type APIKeyFilter struct {
+	Q       string
+	IDs     []string
+	Type    string
+	Revoked *bool
+	Offset  int
+	Limit   int
+	// Channels, when set, limits the listing to keys linked to these channels
+	// (a partner key sees only its own channels' keys).
+}
+
+// FindAPIKeys returns a page of the tenant's keys (not deleted) with their
+// sales channels, and the total count.
+func (s *Service) FindAPIKeys(ctx context.Context, f APIKeyFilter) ([]*ent.APIKey, int, error) {
+	q := s.db.APIKey.Query().Where(apikey.DeletedAtIsNil())
+	if f.Q != "" {
+		q = q.Where(apikey.Or(apikey.TitleContainsFold(f.Q), apikey.RedactedContainsFold(f.Q)))
+	}
+	if len(f.IDs) > 0 {
+		q = q.Where(apikey.IDIn(f.IDs...))
+	}
+	if f.Type != "" {
+		q = q.Where(apikey.TypeEQ(apikey.Type(f.Type)))
+	}
+	if f.Revoked != nil {
+		if *f.Revoked {
+			q = q.Where(apikey.RevokedAtNotNil())
+		} else {
+			q = q.Where(apikey.RevokedAtIsNil())
+		}
+	}
+	count, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count api keys: %w", err)
+	}
+	ks, err := q.WithSalesChannels().Order(ent.Asc(apikey.FieldCreatedAt), ent.Asc(apikey.FieldID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list api keys: %w", err)
+	}
+	return ks, count, nil
+}
+
+func apiKeyNotFound(id string) error {
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "API Key with id: %s was not found", id)
+}
+
+// FindAPIKeyByID returns a key with its sales channels. Errors: not_found.
+func (s *Service) FindAPIKeyByID(ctx context.Context, id string) (*ent.APIKey, error) {
+	k, err := s.db.APIKey.Query().Where(apikey.ID(id), apikey.DeletedAtIsNil()).WithSalesChannels().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apiKeyNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find api key: %w", err)
+	}
+	return k, nil
+}
+
+// CreateAPIKeyInput describes a new key.
+type CreateAPIKeyInput struct {
+	Title           string
+	Type            string
+	SalesChannelIDs []string // secret keys: partner channel limits (our extension)
+}
+
+// CreateAPIKey mints a key and returns it with the raw token, which for a
+// secret key is never shown again. Errors: invalid.
+func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
+	if in.Type != KeySecret && in.Type != KeyPublishable {
+		return nil, "", gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Expected: 'publishable, secret' for field 'type', but got: '%s'", in.Type)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, "", err
+	}
+	prefix := "sk_"
+	if in.Type == KeyPublishable {
+		prefix = "pk_"
+	}
+	raw := prefix + hex.EncodeToString(b)
+	stored := ""
+	if in.Type == KeyPublishable {
+		stored = raw
+	}
+	createdBy := ""
+	if caller != nil {
+		createdBy = caller.ActorID
+	}
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	c := tx.APIKey.Create().SetTitle(in.Title).SetType(apikey.Type(in.Type)).SetToken(stored).
+		SetDigest(s.apiKeys.digest(raw)).SetRedacted(Redact(raw)).SetCreatedBy(createdBy)
+	if len(in.SalesChannelIDs) > 0 {
+		if err := checkChannels(ctx, tx.Client(), in.SalesChannelIDs); err != nil {
+			_ = tx.Rollback()
+			return nil, "", err
+		}
+		c.AddSalesChannelIDs(in.SalesChannelIDs...)
+	}
+	k, err := c.Save(ctx)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, "", fmt.Errorf("create api key: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, "", err
+	}
+	return k, raw, nil
+}
+
+func checkChannels(ctx context.Context, db *ent.Client, ids []string) error {
+	found, err := db.SalesChannel.Query().Where(saleschannel.IDIn(ids...)).IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("check sales channels: %w", err)
+	}
+	have := map[string]bool{}
+	for _, id := range found {
+		have[id] = true
+	}
+	var missing []string
+	for _, id := range ids {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return gatehouse.Errorf(gatehouse.EINVALID, "Sales channels with IDs %s do not exist", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// UpdateAPIKey changes a key's title. Errors: not_found.
+func (s *Service) UpdateAPIKey(ctx context.Context, id, title string) (*ent.APIKey, error) {
+	n, err := s.db.APIKey.Update().Where(apikey.ID(id), apikey.DeletedAtIsNil()).SetTitle(title).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update api key: %w", err)
+	}
+	if n == 0 {
+		return nil, apiKeyNotFound(id)
+	}
+	return s.FindAPIKeyByID(ctx, id)
+}
+
+// RevokeAPIKey revokes a key now, or in revokeIn seconds. An already revoked
+// secret key cannot be revoked again (Medusa). Errors: not_found, invalid.
+func (s *Service) RevokeAPIKey(ctx context.Context, caller *Context, id string, revokeIn float64) (*ent.APIKey, error) {
+	k, err := s.FindAPIKeyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if k.Type == apikey.TypeSecret && k.RevokedAt != nil && !k.RevokedAt.After(now) {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "There are 1 secret keys that are already revoked.")
+	}
+	at := now
+	if revokeIn > 0 {
+		at = now.Add(time.Duration(revokeIn * float64(time.Second)))
+	}
+	by := ""
+	if caller != nil {
+		by = caller.ActorID
+	}
+	if err := s.db.APIKey.UpdateOne(k).SetRevokedAt(at).SetRevokedBy(by).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("revoke api key: %w", err)
+	}
+	s.apiKeys.changed(ctx, k.Digest)
+	return s.FindAPIKeyByID(ctx, id)
+}
+
+// DeleteAPIKey soft-deletes a revoked key and unlinks its channels. Errors:
+// not_found, not_allowed (not revoked yet).
+func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
+	k, err := s.FindAPIKeyByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if k.RevokedAt == nil || k.RevokedAt.After(s.now()) {
+		return gatehouse.Errorf(gatehouse.ENOTALLOWED, "Cannot delete api keys that are not revoked - %s", id)
+	}
+	if err := s.db.APIKey.UpdateOne(k).SetDeletedAt(s.now()).ClearSalesChannels().Exec(ctx); err != nil {
+		return fmt.Errorf("delete api key: %w", err)
+	}
+	s.apiKeys.changed(ctx, k.Digest)
+	return nil
+}
+
+// LinkSalesChannels adds and removes a key's sales channels. Only publishable
+// keys take channels, unless the tenant enables partner_keys, which lets
+// secret keys be limited to channels. Errors: not_found, invalid.
+func (s *Service) LinkSalesChannels(ctx context.Context, id string, add, remove []string) (*ent.APIKey, error) {
+	tn, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.FindAPIKeyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if k.Type == apikey.TypeSecret && !setting(tn, "partner_keys", false) {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "Sales channels can only be associated with publishable API keys")
+	}
+	if len(add) > 0 {
+		if err := checkChannels(ctx, s.db, add); err != nil {
+			return nil, err
+		}
+	}
+	u := s.db.APIKey.UpdateOne(k)
+	if len(add) > 0 {
+		have := map[string]bool{}
+		for _, sc := range k.Edges.SalesChannels {
+			have[sc.ID] = true
+		}
+		for _, id := range add {
+			if !have[id] {
+				u.AddSalesChannelIDs(id)
+				have[id] = true
+			}
+		}
+	}
+	if len(remove) > 0 {
+		u.RemoveSalesChannelIDs(remove...)
+	}
+	if err := u.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("link sales channels: %w", err)
+	}
+	s.apiKeys.changed(ctx, k.Digest)
+	return s.FindAPIKeyByID(ctx, id)
+}
+
+// ChannelsChanged drops cached publishable keys after a sales channel was
+// disabled or deleted, on every node.
+func (s *Service) ChannelsChanged(ctx context.Context) {
+	s.apiKeys.cache.Purge()
+	if s.apiKeys.bus != nil {
+		_ = s.apiKeys.bus.Publish(ctx, APIKeysChannel, "*")
+	}
+}

@@ -1,0 +1,313 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/signingkey"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// Signing algorithms a tenant may choose.
+const (
+	AlgEdDSA = "EdDSA"
+	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
+	AlgHS256 = "HS256"
+)
+
+// KeysChannel announces key rotations so every node reloads the tenant's keys.
+const KeysChannel = "keys:changed"
+
+// signingKey is a decrypted key, ready to sign or verify.
+type signingKey struct {
+	id          string
+	method      jwt.SigningMethod
+	private     any // crypto.Signer, or []byte for HS256
+	public      any // the verification key
+	status      signingkey.Status
+	verifyUntil *time.Time
+}
+
+type keySet struct {
+	active *signingKey
+	byKID  map[string]*signingKey
+}
+
+// Keys holds each tenant's signing keys: created with the tenant, encrypted at
+// rest under the master key, cached in process and reloaded on rotation.
+type Keys struct {
+	db     *ent.Client
+	aead   cipher.AEAD
+	cache  *lru.Cache[string, *keySet]
+	bus    tenants.Bus
+	maxTTL time.Duration
+	stop   func()
+}
+
+// NewKeys returns the key manager. masterKey must hold at least 32 bytes of
+// secret; maxTokenTTL bounds how long a retired key keeps verifying.
+func NewKeys(db *ent.Client, masterKey []byte, bus tenants.Bus, maxTokenTTL time.Duration, cacheSize int) (*Keys, error) {
+	if len(masterKey) < 32 {
+		return nil, errors.New("master key: need at least 32 bytes")
+	}
+	kek, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse signing keys v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(kek)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if cacheSize <= 0 {
+		cacheSize = 10000
+	}
+	cache, _ := lru.New[string, *keySet](cacheSize)
+	return &Keys{db: db, aead: aead, cache: cache, bus: bus, maxTTL: maxTokenTTL}, nil
+}
+
+// Start subscribes to rotations made on other nodes.
+func (k *Keys) Start(ctx context.Context) error {
+	if k.bus == nil {
+		return nil
+	}
+	stop, err := k.bus.Subscribe(ctx, KeysChannel, func(tenantID string) { k.cache.Remove(tenantID) })
+	if err != nil {
+		return fmt.Errorf("subscribe to key changes: %w", err)
+	}
+	k.stop = stop
+	return nil
+}
+
+// Close stops the subscription.
+func (k *Keys) Close() {
+	if k.stop != nil {
+		k.stop()
+	}
+}
+
+// Create makes a new active key for the tenant in ctx with db (a transaction
+// client during tenant creation).
+func (k *Keys) Create(ctx context.Context, db *ent.Client, alg string) error {
+	tenantID, ok := tenants.IDFromContext(ctx)
+	if !ok {
+		return tenants.ErrNoTenant
+	}
+	if alg == "" {
+		alg = AlgEdDSA
+	}
+	priv, pub, err := generateKey(alg)
+	if err != nil {
+		return err
+	}
+	id := newID("key")
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sealed := k.aead.Seal(nonce, nonce, priv, []byte(tenantID+"/"+id))
+	_, err = db.SigningKey.Create().SetID(id).SetAlgorithm(alg).SetPrivateKey(sealed).SetPublicKey(pub).
+		SetStatus(signingkey.StatusActive).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("create signing key: %w", err)
+	}
+	return nil
+}
+
+// Rotate makes a new active key for the tenant in ctx; the previous active
+// keys retire but keep verifying until every token they signed has expired.
+func (k *Keys) Rotate(ctx context.Context, alg string) error {
+	tenantID, ok := tenants.IDFromContext(ctx)
+	if !ok {
+		return tenants.ErrNoTenant
+	}
+	tx, err := k.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	until := time.Now().Add(k.maxTTL + time.Minute)
+	if _, err := tx.SigningKey.Update().Where(signingkey.StatusEQ(signingkey.StatusActive)).
+		SetStatus(signingkey.StatusRetired).SetVerifyUntil(until).Save(ctx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("retire keys: %w", err)
+	}
+	if err := k.Create(ctx, tx.Client(), alg); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	k.cache.Remove(tenantID)
+	if k.bus != nil {
+		_ = k.bus.Publish(ctx, KeysChannel, tenantID)
+	}
+	return nil
+}
+
+func (k *Keys) set(ctx context.Context) (*keySet, error) {
+	tenantID, ok := tenants.IDFromContext(ctx)
+	if !ok {
+		return nil, tenants.ErrNoTenant
+	}
+	if s, ok := k.cache.Get(tenantID); ok {
+		return s, nil
+	}
+	rows, err := k.db.SigningKey.Query().Order(ent.Asc(signingkey.FieldCreatedAt)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	s := &keySet{byKID: map[string]*signingKey{}}
+	now := time.Now()
+	for _, r := range rows {
+		if r.Status == signingkey.StatusRetired && r.VerifyUntil != nil && r.VerifyUntil.Before(now) {
+			continue
+		}
+		sk, err := k.open(tenantID, r)
+		if err != nil {
+			return nil, err
+		}
+		s.byKID[r.ID] = sk
+		if r.Status == signingkey.StatusActive {
+			s.active = sk
+		}
+	}
+	if s.active == nil {
+		return nil, fmt.Errorf("tenant %s has no active signing key", tenantID)
+	}
+	k.cache.Add(tenantID, s)
+	return s, nil
+}
+
+func (k *Keys) open(tenantID string, r *ent.SigningKey) (*signingKey, error) {
+	ns := k.aead.NonceSize()
+	if len(r.PrivateKey) < ns {
+		return nil, fmt.Errorf("signing key %s: corrupt", r.ID)
+	}
+	raw, err := k.aead.Open(nil, r.PrivateKey[:ns], r.PrivateKey[ns:], []byte(tenantID+"/"+r.ID))
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: cannot decrypt (wrong GATEHOUSE_MASTER_KEY?)", r.ID)
+	}
+	sk := &signingKey{id: r.ID, status: r.Status, verifyUntil: r.VerifyUntil}
+	switch r.Algorithm {
+	case AlgHS256:
+		sk.method, sk.private, sk.public = jwt.SigningMethodHS256, raw, raw
+		return sk, nil
+	case AlgEdDSA:
+		sk.method = jwt.SigningMethodEdDSA
+	case AlgES256:
+		sk.method = jwt.SigningMethodES256
+	case AlgRS256:
+		sk.method = jwt.SigningMethodRS256
+	default:
+		return nil, fmt.Errorf("signing key %s: unknown algorithm %q", r.ID, r.Algorithm)
+	}
+	p, err := x509.ParsePKCS8PrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", r.ID, err)
+	}
+	signer, ok := p.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: not a signer", r.ID)
+	}
+	sk.private, sk.public = signer, signer.Public()
+	return sk, nil
+}
+
+func generateKey(alg string) (priv, pub []byte, err error) {
+	var signer crypto.Signer
+	switch alg {
+	case AlgHS256:
+		// RFC 8725 §3.5: a CSPRNG secret of the hash size, never a password.
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, nil, err
+		}
+		return secret, nil, nil
+	case AlgEdDSA:
+		_, signer, err = ed25519.GenerateKey(rand.Reader)
+	case AlgES256:
+		signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case AlgRS256:
+		signer, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		return nil, nil, fmt.Errorf("unknown signing algorithm %q (want EdDSA, ES256, RS256 or HS256)", alg)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	priv, err = x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err = x509.MarshalPKIXPublicKey(signer.Public())
+	return priv, pub, err
+}
+
+// JWK is one public key of a JWKS document.
+type JWK struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+}
+
+// JWKS returns the public keys of the tenant in ctx that verify tokens now:
+// the active key and retired keys whose tokens may still be live. HS256 keys
+// are secret and never published.
+func (k *Keys) JWKS(ctx context.Context) ([]JWK, error) {
+	s, err := k.set(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	out := []JWK{}
+	for _, sk := range s.byKID {
+		j := JWK{Kid: sk.id, Alg: sk.method.Alg(), Use: "sig"}
+		switch pub := sk.public.(type) {
+		case ed25519.PublicKey:
+			j.Kty, j.Crv, j.X = "OKP", "Ed25519", b64(pub)
+		case *ecdsa.PublicKey:
+			ecdh, err := pub.ECDH()
+			if err != nil {
+				return nil, err
+			}
+			raw := ecdh.Bytes() // 0x04 || X || Y
+			j.Kty, j.Crv, j.X, j.Y = "EC", "P-256", b64(raw[1:33]), b64(raw[33:])
+		case *rsa.PublicKey:
+			j.Kty, j.N, j.E = "RSA", b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes())
+		default:
+			continue
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}

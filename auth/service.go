@@ -1,0 +1,632 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/provideridentity"
+	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// Config tunes the auth service.
+type Config struct {
+	TokenTTL      time.Duration // default access-token lifetime (1 day, like Medusa)
+	SessionTTL    time.Duration // cookie session lifetime (10 h), never beyond its JWT
+	AbsoluteTTL   time.Duration // longest a login can be refreshed (30 days)
+	ResetTTL      time.Duration // password-reset token lifetime (15 min)
+	InviteTTL     time.Duration // invite lifetime (7 days)
+	MinPassword   int           // default minimum password length (8)
+	Development   bool          // log outbox events, including their tokens
+	DefaultKeyAlg string
+}
+
+func (c *Config) defaults() {
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 24 * time.Hour
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 10 * time.Hour
+	}
+	if c.AbsoluteTTL <= 0 {
+		c.AbsoluteTTL = 30 * 24 * time.Hour
+	}
+	if c.ResetTTL <= 0 {
+		c.ResetTTL = 15 * time.Minute
+	}
+	if c.InviteTTL <= 0 {
+		c.InviteTTL = 7 * 24 * time.Hour
+	}
+	if c.MinPassword <= 0 {
+		c.MinPassword = 8
+	}
+}
+
+// MaxPasswordBytes bounds passwords: long enough for any passphrase, short
+// enough that hashing stays cheap to refuse.
+const MaxPasswordBytes = 1024
+
+// Service implements Medusa's auth flows for every tenant.
+type Service struct {
+	db      *ent.Client
+	store   Store
+	hasher  *Hasher
+	keys    *Keys
+	tokens  *Tokens
+	apiKeys *APIKeys
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	// onInviteAccepted assigns an invite's roles (set by rbac wiring).
+	onInviteAccepted func(ctx context.Context, u *ent.User, roles []string) error
+}
+
+// NewService returns the auth service.
+func NewService(db *ent.Client, store Store, hasher *Hasher, keys *Keys, tokens *Tokens, apiKeys *APIKeys, cfg Config, log *slog.Logger) *Service {
+	cfg.defaults()
+	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, cfg: cfg, log: log, now: time.Now}
+}
+
+// Keys returns the key manager.
+func (s *Service) Keys() *Keys { return s.keys }
+
+// Tokens returns the token service.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Store returns the session and revocation store.
+func (s *Service) Store() Store { return s.store }
+
+// Errors shared by the flows, with Medusa's messages.
+var (
+	ErrInvalidCredentials = gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid email or password")
+	ErrIdentityExists     = gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Identity with email already exists")
+	ErrUnauthorized       = &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message: "Unauthorized"}
+	errInvalidResetToken  = gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid token")
+)
+
+func storeUnavailable(err error) error {
+	return gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "Session store unavailable, try again shortly")
+}
+
+// NormalizeEmail lower-cases and trims an email (Gatehouse compares emails
+// case-insensitively, unlike Medusa).
+func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// setting reads a tenant setting with a default.
+func setting[T any](tn *ent.Tenant, key string, def T) T {
+	if tn == nil || tn.Settings == nil {
+		return def
+	}
+	v, ok := tn.Settings[key]
+	if !ok {
+		return def
+	}
+	switch d := any(def).(type) {
+	case int:
+		if f, ok := v.(float64); ok {
+			return any(int(f)).(T)
+		}
+		if i, ok := v.(int); ok {
+			return any(i).(T)
+		}
+		return any(d).(T)
+	}
+	if t, ok := v.(T); ok {
+		return t
+	}
+	return def
+}
+
+func (s *Service) tokenTTL(tn *ent.Tenant) time.Duration {
+	if sec := setting(tn, "jwt_ttl_seconds", 0); sec > 0 {
+		return time.Duration(sec) * time.Second
+	}
+	return s.cfg.TokenTTL
+}
+
+// CheckProvider applies the tenant's provider allow-list for an actor type
+// (Medusa's authMethodsPerActor, default user: [emailpass]).
+func (s *Service) CheckProvider(tn *ent.Tenant, actorType, provider string) error {
+	allowed := map[string][]string{ActorUser: {"emailpass"}}
+	if m, ok := tn.Settings["auth_methods_per_actor"].(map[string]any); ok {
+		for actor, v := range m {
+			list, _ := v.([]any)
+			allowed[actor] = nil
+			for _, p := range list {
+				if ps, ok := p.(string); ok {
+					allowed[actor] = append(allowed[actor], ps)
+				}
+			}
+		}
+	}
+	if list, ok := allowed[actorType]; ok {
+		found := false
+		for _, p := range list {
+			found = found || p == provider
+		}
+		if !found {
+			return gatehouse.Errorf(gatehouse.ENOTALLOWED, "The actor type %s is not allowed to use the auth provider %s", actorType, provider)
+		}
+	}
+	if provider != "emailpass" {
+		return gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Unable to retrieve the auth provider with id: %s\nPlease make sure that the provider is registered in the container and it is configured correctly in your project configuration file.", provider)
+	}
+	return nil
+}
+
+// Providers lists the providers an actor type may use.
+func (s *Service) Providers(tn *ent.Tenant, actorType string) []string {
+	if s.CheckProvider(tn, actorType, "emailpass") != nil {
+		return []string{}
+	}
+	return []string{"emailpass"}
+}
+
+// Credentials are the emailpass login or register body. Fields are raw JSON
+// values because Medusa answers "Password should be a string" for a number.
+type Credentials struct {
+	Email    any
+	Password any
+}
+
+func (c Credentials) strings() (email, password string, err error) {
+	pw, ok := c.Password.(string)
+	if !ok {
+		return "", "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Password should be a string")
+	}
+	em, ok := c.Email.(string)
+	if !ok {
+		return "", "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Email should be a string")
+	}
+	return NormalizeEmail(em), pw, nil
+}
+
+func (s *Service) checkPasswordPolicy(tn *ent.Tenant, pw string) error {
+	min := setting(tn, "password_min_length", s.cfg.MinPassword)
+	if len(pw) > MaxPasswordBytes {
+		return gatehouse.Errorf(gatehouse.EINVALID, "Password must be at most %d bytes", MaxPasswordBytes)
+	}
+	if utf8.RuneCountInString(pw) < min {
+		return gatehouse.Errorf(gatehouse.EINVALID, "Password must be at least %d characters", min)
+	}
+	return nil
+}
+
+// findEmailIdentity returns the emailpass provider identity of email with its
+// auth identity, or nil.
+func (s *Service) findEmailIdentity(ctx context.Context, db *ent.Client, email string) (*ent.ProviderIdentity, error) {
+	pi, err := db.ProviderIdentity.Query().
+		Where(provideridentity.Provider("emailpass"), provideridentity.EntityID(email)).
+		WithAuthIdentity().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find identity: %w", err)
+	}
+	return pi, nil
+}
+
+func passwordHash(pi *ent.ProviderIdentity) string {
+	h, _ := pi.ProviderMetadata["password"].(string)
+	return h
+}
+
+// Login authenticates emailpass credentials and returns an access token for
+// actorType (Medusa: the token's actor_id is "" when no actor of that type is
+// linked yet). Errors: unauthorized (Medusa's messages), not_allowed.
+func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider string, cred Credentials) (string, error) {
+	if err := s.CheckProvider(tn, actorType, provider); err != nil {
+		return "", err
+	}
+	email, pw, err := cred.strings()
+	if err != nil {
+		return "", err
+	}
+	if len(pw) > MaxPasswordBytes {
+		s.hasher.VerifyDummy(ctx, pw[:MaxPasswordBytes])
+		return "", ErrInvalidCredentials
+	}
+	pi, err := s.findEmailIdentity(ctx, s.db, email)
+	if err != nil {
+		return "", err
+	}
+	if pi == nil || pi.Edges.AuthIdentity == nil {
+		// Equal work for unknown emails: no enumeration by timing.
+		s.hasher.VerifyDummy(ctx, pw)
+		return "", ErrInvalidCredentials
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, passwordHash(pi))
+	if err != nil && ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if !ok {
+		return "", ErrInvalidCredentials
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+			meta := copyMap(pi.ProviderMetadata)
+			meta["password"] = h
+			_ = s.db.ProviderIdentity.UpdateOne(pi).SetProviderMetadata(meta).Exec(ctx)
+		}
+	}
+	return s.issueFor(ctx, tn, pi.Edges.AuthIdentity, actorType, "emailpass", newJTI(), s.now().Unix())
+}
+
+// issueFor issues an access token for identity ai acting as actorType, in
+// login session sid.
+func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType, provider, sid string, authTime int64) (string, error) {
+	app := copyMap(ai.AppMetadata)
+	actorID, _ := app[actorType+"_id"].(string)
+	c := &Claims{
+		ActorID:        actorID,
+		ActorType:      actorType,
+		AuthIdentityID: ai.ID,
+		AuthProvider:   provider,
+		AppMetadata:    app,
+		UserMetadata:   map[string]any{},
+		SessionID:      sid,
+		AuthTime:       authTime,
+	}
+	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+}
+
+// Register creates an emailpass identity and returns an actorless token.
+// Registering again an identity that has no actor yet, with the same
+// password, answers again (Medusa). Errors: unauthorized, invalid (password
+// policy), not_allowed.
+func (s *Service) Register(ctx context.Context, tn *ent.Tenant, actorType, provider string, cred Credentials) (string, error) {
+	if err := s.CheckProvider(tn, actorType, provider); err != nil {
+		return "", err
+	}
+	email, pw, err := cred.strings()
+	if err != nil {
+		return "", err
+	}
+	if email == "" {
+		return "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Email should be a string")
+	}
+	pi, err := s.findEmailIdentity(ctx, s.db, email)
+	if err != nil {
+		return "", err
+	}
+	if pi != nil {
+		ai := pi.Edges.AuthIdentity
+		ok, _, _ := s.hasher.Verify(ctx, pw, passwordHash(pi))
+		if ai == nil || len(ai.AppMetadata) != 0 || !ok {
+			return "", ErrIdentityExists
+		}
+		return s.registrationToken(ctx, tn, ai, actorType)
+	}
+	if err := s.checkPasswordPolicy(tn, pw); err != nil {
+		return "", err
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	ai, err := s.createIdentity(ctx, s.db, email, hash, nil)
+	if err != nil {
+		return "", err
+	}
+	return s.registrationToken(ctx, tn, ai, actorType)
+}
+
+func (s *Service) registrationToken(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType string) (string, error) {
+	// A registration token never carries an actor, even when the identity is
+	// linked to one of this type already.
+	c := &Claims{
+		ActorType:      actorType,
+		AuthIdentityID: ai.ID,
+		AuthProvider:   "emailpass",
+		AppMetadata:    copyMap(ai.AppMetadata),
+		SessionID:      newJTI(),
+		AuthTime:       s.now().Unix(),
+	}
+	delete(c.AppMetadata, actorType+"_id")
+	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+}
+
+// createIdentity creates an auth identity with its emailpass credential.
+func (s *Service) createIdentity(ctx context.Context, db *ent.Client, email, hash string, app map[string]any) (*ent.AuthIdentity, error) {
+	if app == nil {
+		app = map[string]any{}
+	}
+	tx, err := db.Tx(ctx)
+	if err != nil {
+		// db may already be a transaction's client.
+		return createIdentityWith(ctx, db, email, hash, app)
+	}
+	ai, err := createIdentityWith(ctx, tx.Client(), email, hash, app)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	return ai, nil
+}
+
+func createIdentityWith(ctx context.Context, db *ent.Client, email, hash string, app map[string]any) (*ent.AuthIdentity, error) {
+	ai, err := db.AuthIdentity.Create().SetAppMetadata(app).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	_, err = db.ProviderIdentity.Create().SetAuthIdentityID(ai.ID).SetProvider("emailpass").SetEntityID(email).
+		SetProviderMetadata(map[string]any{"password": hash}).SetUserMetadata(map[string]any{}).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, ErrIdentityExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create provider identity: %w", err)
+	}
+	return ai, nil
+}
+
+// Refresh issues a fresh token for the caller, after checking that the
+// identity (and its actor) still exist; revocation was checked when the
+// caller authenticated. Errors: unauthorized.
+func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (string, error) {
+	if ac.AuthProvider == "" {
+		return "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The auth provider is not set while refreshing token")
+	}
+	ai, err := s.db.AuthIdentity.Query().Where(authidentity.ID(ac.AuthIdentityID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", ErrUnauthorized
+	}
+	if err != nil {
+		return "", fmt.Errorf("refresh: %w", err)
+	}
+	if ac.AuthTime > 0 && s.now().Sub(time.Unix(ac.AuthTime, 0)) > s.cfg.AbsoluteTTL {
+		return "", ErrUnauthorized
+	}
+	app := copyMap(ai.AppMetadata)
+	actorID, _ := app[ac.ActorType+"_id"].(string)
+	if actorID != "" {
+		if exists, err := s.actorExists(ctx, ac.ActorType, actorID); err != nil {
+			return "", err
+		} else if !exists {
+			return "", ErrUnauthorized
+		}
+	}
+	c := &Claims{
+		ActorID:                 actorID,
+		ActorType:               ac.ActorType,
+		AuthIdentityID:          ai.ID,
+		AuthProvider:            ac.AuthProvider,
+		AppMetadata:             app,
+		UserMetadata:            copyMap(ac.UserMetadata),
+		MFAEnabled:              ac.MFAEnabled,
+		MFAChallengeCompletedAt: ac.MFAChallengeCompletedAt,
+		SessionID:               ac.SID,
+		AuthTime:                ac.AuthTime,
+	}
+	for k, v := range ac.AppMetadata {
+		if _, ok := c.AppMetadata[k]; !ok && !strings.HasSuffix(k, "_id") {
+			c.AppMetadata[k] = v
+		}
+	}
+	if c.SessionID == "" {
+		c.SessionID = newJTI()
+	}
+	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+}
+
+func (s *Service) actorExists(ctx context.Context, actorType, id string) (bool, error) {
+	switch actorType {
+	case ActorUser:
+		return s.db.User.Query().Where(user.ID(id)).Exist(ctx)
+	case ActorCustomer:
+		return s.db.Customer.Query().Where(customer.ID(id)).Exist(ctx)
+	}
+	return true, nil
+}
+
+// contextFromClaims turns verified claims into an auth context.
+func contextFromClaims(c *Claims, method string) *Context {
+	return &Context{
+		TenantID:                c.TenantID,
+		ActorID:                 c.ActorID,
+		ActorType:               c.ActorType,
+		AuthIdentityID:          c.AuthIdentityID,
+		AuthProvider:            c.AuthProvider,
+		AppMetadata:             c.AppMetadata,
+		UserMetadata:            c.UserMetadata,
+		MFAEnabled:              c.MFAEnabled,
+		MFAChallengeCompletedAt: c.MFAChallengeCompletedAt,
+		Method:                  method,
+		JTI:                     c.ID,
+		SID:                     c.SessionID,
+		IssuedAt:                issuedAt(c.ID, c.IssuedAt),
+		ExpiresAt:               c.ExpiresAt.Time,
+		AuthTime:                c.AuthTime,
+		Claims:                  c,
+	}
+}
+
+// revocationSubject is the key of an identity's not-before time.
+func revocationSubject(c *Claims) string {
+	if c.AuthIdentityID != "" {
+		return c.AuthIdentityID
+	}
+	return c.ActorID
+}
+
+func (s *Service) checkRevoked(ctx context.Context, c *Claims) error {
+	st, err := s.store.Check(ctx, RevocationQuery{TenantID: c.TenantID, JTI: c.ID, SID: c.SessionID, Subject: revocationSubject(c)})
+	if err != nil {
+		return storeUnavailable(err)
+	}
+	if st.JTIRevoked || st.SIDRevoked {
+		return errRevoked
+	}
+	if !st.NotBefore.IsZero() && issuedAt(c.ID, c.IssuedAt).Before(st.NotBefore) {
+		return errRevoked
+	}
+	return nil
+}
+
+var errRevoked = &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message: "Unauthorized", Err: errors.New("revoked")}
+
+// IsRevoked reports whether err says a credential was revoked.
+func IsRevoked(err error) bool { return errors.Is(err, errRevoked) }
+
+// AuthenticateBearer verifies an access token and its revocation state.
+// Errors: unauthenticated (invalid, expired, revoked), unavailable.
+func (s *Service) AuthenticateBearer(ctx context.Context, tn *ent.Tenant, raw string) (*Context, error) {
+	c, err := s.tokens.VerifyAccess(ctx, tn, raw)
+	if err != nil {
+		if errors.Is(err, ErrInvalidToken) {
+			return nil, &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message: "Unauthorized", Err: err}
+		}
+		return nil, err
+	}
+	if err := s.checkRevoked(ctx, c); err != nil {
+		return nil, err
+	}
+	return contextFromClaims(c, MethodBearer), nil
+}
+
+// sessionData is what a cookie session stores: the claims of its JWT.
+type sessionData struct {
+	Claims *Claims `json:"claims"`
+}
+
+// CreateSession stores a cookie session for the caller's verified token and
+// returns its opaque id (256 bits from the CSPRNG) and expiry, which never
+// passes the token's.
+func (s *Service) CreateSession(ctx context.Context, ac *Context) (string, time.Time, error) {
+	if ac.Claims == nil {
+		return "", time.Time{}, ErrUnauthorized
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", time.Time{}, err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	exp := s.now().Add(s.cfg.SessionTTL)
+	if ac.ExpiresAt.Before(exp) {
+		exp = ac.ExpiresAt
+	}
+	data, err := json.Marshal(sessionData{Claims: ac.Claims})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	rec := SessionRecord{TenantID: ac.TenantID, Subject: revocationSubject(ac.Claims), JTI: ac.JTI, SID: ac.SID,
+		Data: data, CreatedAt: s.now(), ExpiresAt: exp}
+	if err := s.store.PutSession(ctx, id, rec); err != nil {
+		return "", time.Time{}, storeUnavailable(err)
+	}
+	return id, exp, nil
+}
+
+// AuthenticateSession loads a cookie session and checks the revocation state
+// of the token it came from. Errors: unauthenticated, unavailable.
+func (s *Service) AuthenticateSession(ctx context.Context, tn *ent.Tenant, id string) (*Context, error) {
+	if id == "" || len(id) > 128 {
+		return nil, ErrUnauthorized
+	}
+	rec, err := s.store.GetSession(ctx, tn.ID, id)
+	if errors.Is(err, ErrSessionNotFound) {
+		return nil, ErrUnauthorized
+	}
+	if err != nil {
+		return nil, storeUnavailable(err)
+	}
+	var d sessionData
+	if err := json.Unmarshal(rec.Data, &d); err != nil || d.Claims == nil || d.Claims.TenantID != tn.ID {
+		return nil, ErrUnauthorized
+	}
+	if d.Claims.ExpiresAt == nil || s.now().After(d.Claims.ExpiresAt.Time) {
+		return nil, ErrUnauthorized
+	}
+	if err := s.checkRevoked(ctx, d.Claims); err != nil {
+		return nil, err
+	}
+	ac := contextFromClaims(d.Claims, MethodSession)
+	ac.SessionID = id
+	return ac, nil
+}
+
+// DestroySession deletes the cookie session and revokes the login it came
+// from: the JWT that created it, and every token refreshed from that login.
+func (s *Service) DestroySession(ctx context.Context, ac *Context) error {
+	if err := s.store.DeleteSession(ctx, ac.TenantID, ac.SessionID); err != nil {
+		return storeUnavailable(err)
+	}
+	return s.revokeLogin(ctx, ac)
+}
+
+func (s *Service) revokeLogin(ctx context.Context, ac *Context) error {
+	if ac.JTI != "" {
+		if err := s.store.RevokeJTI(ctx, ac.TenantID, ac.JTI, ac.ExpiresAt.Add(Leeway)); err != nil {
+			return storeUnavailable(err)
+		}
+	}
+	if ac.SID != "" {
+		if err := s.store.RevokeSID(ctx, ac.TenantID, ac.SID, s.now().Add(s.cfg.AbsoluteTTL)); err != nil {
+			return storeUnavailable(err)
+		}
+	}
+	return nil
+}
+
+// LogoutAll revokes every token and session of the caller's identity.
+func (s *Service) LogoutAll(ctx context.Context, ac *Context) error {
+	if ac.SessionID != "" {
+		_ = s.store.DeleteSession(ctx, ac.TenantID, ac.SessionID)
+	}
+	return s.revokeIdentity(ctx, ac.TenantID, ac.AuthIdentityID)
+}
+
+// revokeIdentity revokes everything issued to an identity until now.
+func (s *Service) revokeIdentity(ctx context.Context, tenantID, identityID string) error {
+	if identityID == "" {
+		return nil
+	}
+	if err := s.store.SetNotBefore(ctx, tenantID, identityID, s.now(), s.cfg.AbsoluteTTL); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// tenantOf returns the tenant in ctx or fails closed.
+func tenantOf(ctx context.Context) (*ent.Tenant, error) {
+	tn, ok := tenants.FromContext(ctx)
+	if !ok {
+		return nil, tenants.ErrNoTenant
+	}
+	return tn, nil
+}
+
+// hashEqual compares two digests in constant time.
+func hashEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

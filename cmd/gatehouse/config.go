@@ -1,0 +1,123 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is read from the environment; flags override it.
+type Config struct {
+	Addr        string `env:"GATEHOUSE_ADDR" envDefault:":9000"`
+	DatabaseURL string `env:"GATEHOUSE_DATABASE_URL" envDefault:"sqlite:data/gatehouse.db"`
+	RedisURL    string `env:"GATEHOUSE_REDIS_URL"`
+	BaseDomain  string `env:"GATEHOUSE_BASE_DOMAIN" envDefault:"localhost"`
+	PlatformKey string `env:"GATEHOUSE_PLATFORM_KEY"`
+	Env         string `env:"GATEHOUSE_ENV" envDefault:"development"`
+	MasterKey   string `env:"GATEHOUSE_MASTER_KEY"`
+	PublicURL   string `env:"GATEHOUSE_PUBLIC_URL" envDefault:"http://localhost:9000"`
+	Traces      string `env:"GATEHOUSE_TRACES" envDefault:"none"`
+	LogLevel    string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
+	// RedisPrefix namespaces Redis keys (tests run side by side).
+	RedisPrefix string `env:"GATEHOUSE_REDIS_PREFIX" envDefault:"gh"`
+	// NoMigrate skips the schema migration on serve.
+	NoMigrate bool `env:"GATEHOUSE_NO_MIGRATE"`
+	// DemoPassword, when set, is the demo admin's password on first start
+	// (otherwise a random one is generated and printed).
+	DemoPassword string `env:"GATEHOUSE_DEMO_PASSWORD"`
+}
+
+// configError is invalid configuration: exit code 2, one line.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func loadConfig(lookup func(string) (string, bool)) (Config, error) {
+	var c Config
+	envs := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		envs[k] = v
+	}
+	if err := env.ParseWithOptions(&c, env.Options{Environment: envs}); err != nil {
+		var agg env.AggregateError
+		if errors.As(err, &agg) && len(agg.Errors) > 0 {
+			return c, &configError{fmt.Sprintf("invalid configuration: %v", agg.Errors[0])}
+		}
+		return c, &configError{fmt.Sprintf("invalid configuration: %v", err)}
+	}
+	return c, c.validate(lookup)
+}
+
+func (c Config) production() bool { return c.Env == "production" }
+
+func (c Config) validate(lookup func(string) (string, bool)) error {
+	switch c.Env {
+	case "development", "production", "test":
+	default:
+		return &configError{fmt.Sprintf("GATEHOUSE_ENV=%q: want development or production", c.Env)}
+	}
+	if c.production() {
+		for _, name := range []string{"GATEHOUSE_PLATFORM_KEY", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_REDIS_URL", "GATEHOUSE_MASTER_KEY"} {
+			if v, ok := lookup(name); !ok || strings.TrimSpace(v) == "" {
+				return &configError{fmt.Sprintf("%s is required when GATEHOUSE_ENV=production", name)}
+			}
+		}
+		if len(c.MasterKey) < 32 {
+			return &configError{"GATEHOUSE_MASTER_KEY must be at least 32 characters"}
+		}
+		if len(c.PlatformKey) < 24 {
+			return &configError{"GATEHOUSE_PLATFORM_KEY must be at least 24 characters"}
+		}
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return &configError{"GATEHOUSE_DATABASE_URL must start with postgres:// or sqlite:"}
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return &configError{"GATEHOUSE_REDIS_URL must start with redis:// or rediss://"}
+	}
+	switch c.Traces {
+	case "none", "stdout", "otlp":
+	default:
+		return &configError{fmt.Sprintf("GATEHOUSE_TRACES=%q: want none, stdout or otlp", c.Traces)}
+	}
+	if c.MasterKey != "" && len(c.MasterKey) < 32 {
+		return &configError{"GATEHOUSE_MASTER_KEY must be at least 32 characters"}
+	}
+	return nil
+}
+
+// masterKey returns the configured master key or, outside production, one
+// kept in a file beside the SQLite database, made on first start, so a
+// development install keeps its signing keys across restarts.
+func (c Config) masterKey() ([]byte, error) {
+	if c.MasterKey != "" {
+		return []byte(c.MasterKey), nil
+	}
+	dir := "data"
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && !strings.HasPrefix(p, ":memory:") && !strings.HasPrefix(p, "file:") {
+		dir = filepath.Dir(p)
+	}
+	path := filepath.Join(dir, "master.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 64 {
+		return b, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	key := []byte(hex.EncodeToString(b))
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("write development master key: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,121 @@
+// Package database opens Gatehouse's Ent client on SQLite (pure Go, for a
+// first run and unit tests) or PostgreSQL (pgx, for production) and migrates
+// the schema. It imports ent and nothing else of ours.
+package database
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/gatehousehq/gatehouse/ent"
+	_ "github.com/gatehousehq/gatehouse/ent/runtime" // schema hooks, interceptors and defaults
+)
+
+// DB is an open database: the Ent client and the driver underneath it.
+type DB struct {
+	*ent.Client
+	SQL     *stdsql.DB
+	Dialect string
+}
+
+// Open opens url: "postgres://…" or "postgresql://…" (PostgreSQL via pgx), or
+// "sqlite:PATH" / "sqlite::memory:" (SQLite via modernc.org/sqlite). The
+// parent folder of a SQLite file is created.
+func Open(url string) (*DB, error) {
+	var (
+		driver, dsn, dia string
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		driver, dsn, dia = "pgx", url, dialect.Postgres
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("database url %q: empty sqlite path", url)
+		}
+		driver, dia = "sqlite", dialect.SQLite
+		dsn = sqliteDSN(path)
+		if !strings.HasPrefix(path, ":memory:") && !strings.HasPrefix(path, "file:") {
+			if dir := filepath.Dir(path); dir != "" {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return nil, fmt.Errorf("create database folder: %w", err)
+				}
+			}
+		}
+	default:
+		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite:PATH", redactURL(url))
+	}
+	sdb, err := stdsql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dia, err)
+	}
+	if dia == dialect.SQLite {
+		// One writer at a time is SQLite's model; a single connection also keeps
+		// an in-memory database alive and avoids SQLITE_BUSY under load.
+		sdb.SetMaxOpenConns(1)
+	} else {
+		sdb.SetMaxOpenConns(32)
+		sdb.SetMaxIdleConns(32)
+		sdb.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	drv := entsql.OpenDB(dia, sdb)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sdb, Dialect: dia}, nil
+}
+
+func sqliteDSN(path string) string {
+	const pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+	switch {
+	case strings.HasPrefix(path, ":memory:"):
+		// A named shared-cache memory database per name, so tests stay apart.
+		name := strings.TrimPrefix(path, ":memory:")
+		if name == "" {
+			name = "gatehouse"
+		}
+		return "file:" + name + "?mode=memory&cache=shared&_pragma=foreign_keys(1)"
+	case strings.HasPrefix(path, "file:"):
+		if strings.Contains(path, "?") {
+			return path + "&_pragma=foreign_keys(1)"
+		}
+		return path + "?_pragma=foreign_keys(1)"
+	default:
+		return "file:" + path + "?" + pragmas
+	}
+}
+
+// Migrate creates or updates the schema.
+func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database is reachable.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// Close closes the client and the pool.
+func (db *DB) Close() error { return db.Client.Close() }
+
+// redactURL drops the password from a URL for error messages.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if i := strings.Index(creds, ":"); i >= 0 {
+		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+	}
+	return u
+}

@@ -1,0 +1,5 @@
+// Package ent is the generated Ent client of Gatehouse. The schema lives in
+// ent/schema; regenerate with `go generate ./ent` (or `make generate`).
+package ent
+
+//go:generate go run -mod=mod entgo.io/ent/cmd/ent generate --feature intercept,sql/upsert,sql/execquery,sql/lock --target . ./schema
