@@ -53,7 +53,7 @@ func (s *Server) routes(e *gin.Engine) {
 	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
-		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true,
+		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true, AllowUnregistered: true,
 	}))
 	store.Register(sg, store.Deps{Auth: d.Auth})
 }
