@@ -123,7 +123,9 @@ func New(ctx context.Context, cfg Config, logOut io.Writer) (*Telemetry, error) 
 }
 
 // Tracer returns the Gatehouse tracer.
-func (t *Telemetry) Tracer() trace.Tracer { return t.TracerProvider.Tracer("github.com/gatehousehq/gatehouse") }
+func (t *Telemetry) Tracer() trace.Tracer {
+	return t.TracerProvider.Tracer("github.com/gatehousehq/gatehouse")
+}
 
 // MetricsHandler serves /metrics in the Prometheus text format.
 func (t *Telemetry) MetricsHandler() http.Handler {

@@ -67,7 +67,6 @@ func Status(err error) (int, ErrorBody) {
 	}
 }
 
-
 // SetLogger makes Render log through l for this request.
 func SetLogger(c *gin.Context, l *slog.Logger) { c.Set("wire.logger", l) }
 
