@@ -162,7 +162,9 @@ func (e *Env) Tenant(t testing.TB, slug string, domains ...string) *ent.Tenant {
 }
 
 // Ctx returns a context scoped to tn.
-func (e *Env) Ctx(tn *ent.Tenant) context.Context { return tenants.NewContext(context.Background(), tn) }
+func (e *Env) Ctx(tn *ent.Tenant) context.Context {
+	return tenants.NewContext(context.Background(), tn)
+}
 
 // Admin creates an admin user in tn and returns its id and a login token.
 func (e *Env) Admin(t testing.TB, tn *ent.Tenant, email, password string) (string, string) {
