@@ -315,6 +315,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 	if in.Type != KeySecret && in.Type != KeyPublishable {
 		return nil, "", gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Expected: 'publishable, secret' for field 'type', but got: '%s'", in.Type)
 	}
+	if in.Type == KeySecret && len(in.SalesChannelIDs) > 0 {
+		tn, err := tenantOf(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if !setting(tn, "partner_keys", false) {
+			return nil, "", gatehouse.Errorf(gatehouse.EINVALID, "Sales channels can only be associated with publishable API keys")
+		}
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, "", err

@@ -17,10 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
@@ -51,6 +53,7 @@ type signingKey struct {
 type keySet struct {
 	active *signingKey
 	byKID  map[string]*signingKey
+	loaded time.Time
 }
 
 // Keys holds each tenant's signing keys: created with the tenant, encrypted at
@@ -180,7 +183,7 @@ func (k *Keys) set(ctx context.Context) (*keySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	s := &keySet{byKID: map[string]*signingKey{}}
+	s := &keySet{byKID: map[string]*signingKey{}, loaded: time.Now()}
 	now := time.Now()
 	for _, r := range rows {
 		if r.Status == signingkey.StatusRetired && r.VerifyUntil != nil && r.VerifyUntil.Before(now) {
@@ -200,6 +203,37 @@ func (k *Keys) set(ctx context.Context) (*keySet, error) {
 	}
 	k.cache.Add(tenantID, s)
 	return s, nil
+}
+
+// lookup returns the key kid of the tenant in ctx. A kid this node does not
+// know reloads the tenant's keys only when the kid (a ULID) was made after
+// the keys were loaded and not in the future — the node missed a rotation
+// message — so arbitrary made-up kids do not turn into queries.
+func (k *Keys) lookup(ctx context.Context, kid string) (*signingKey, error) {
+	s, err := k.set(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sk, ok := s.byKID[kid]; ok {
+		return sk, nil
+	}
+	id, err := ulid.ParseStrict(strings.TrimPrefix(kid, "key_"))
+	if err != nil || !strings.HasPrefix(kid, "key_") {
+		return nil, ErrInvalidToken
+	}
+	made := ulid.Time(id.Time())
+	if !made.After(s.loaded.Add(-time.Second)) || made.After(time.Now().Add(5*time.Second)) {
+		return nil, ErrInvalidToken
+	}
+	tenantID, _ := tenants.IDFromContext(ctx)
+	k.cache.Remove(tenantID)
+	if s, err = k.set(ctx); err != nil {
+		return nil, err
+	}
+	if sk, ok := s.byKID[kid]; ok {
+		return sk, nil
+	}
+	return nil, ErrInvalidToken
 }
 
 func (k *Keys) open(tenantID string, r *ent.SigningKey) (*signingKey, error) {
@@ -246,7 +280,7 @@ func generateKey(alg string) (priv, pub []byte, err error) {
 		if _, err := rand.Read(secret); err != nil {
 			return nil, nil, err
 		}
-		return secret, nil, nil
+		return secret, []byte{}, nil
 	case AlgEdDSA:
 		_, signer, err = ed25519.GenerateKey(rand.Reader)
 	case AlgES256:

@@ -600,8 +600,15 @@ func (s *Service) revokeIdentity(ctx context.Context, tenantID, identityID strin
 	if identityID == "" {
 		return nil
 	}
-	if err := s.store.SetNotBefore(ctx, tenantID, identityID, s.now(), s.cfg.AbsoluteTTL); err != nil {
+	// Token issue times have millisecond precision: revoke up to the next
+	// millisecond boundary, and return only once it has passed, so every token
+	// issued before this call is revoked and none issued after it.
+	nbf := s.now().Truncate(time.Millisecond).Add(time.Millisecond)
+	if err := s.store.SetNotBefore(ctx, tenantID, identityID, nbf, s.cfg.AbsoluteTTL); err != nil {
 		return storeUnavailable(err)
+	}
+	if d := time.Until(nbf); d > 0 {
+		time.Sleep(d)
 	}
 	return nil
 }

@@ -165,17 +165,17 @@ func (t *Tokens) verify(ctx context.Context, tn *ent.Tenant, raw, typ string, ds
 	if len(raw) > 8192 || strings.Count(raw, ".") != 2 {
 		return ErrInvalidToken
 	}
-	s, err := t.keys.set(tenants.WithTenant(ctx, tn.ID))
-	if err != nil {
-		return err
-	}
-	_, err = t.parser(t.Issuer(tn)).ParseWithClaims(raw, dst, func(tok *jwt.Token) (any, error) {
+	kctx := tenants.WithTenant(ctx, tn.ID)
+	_, err := t.parser(t.Issuer(tn)).ParseWithClaims(raw, dst, func(tok *jwt.Token) (any, error) {
 		if h, _ := tok.Header["typ"].(string); h != typ {
 			return nil, ErrInvalidToken
 		}
 		kid, _ := tok.Header["kid"].(string)
-		k, ok := s.byKID[kid]
-		if !ok || k.method.Alg() != tok.Method.Alg() {
+		k, err := t.keys.lookup(kctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		if k.method.Alg() != tok.Method.Alg() {
 			return nil, ErrInvalidToken
 		}
 		if k.verifyUntil != nil && t.now().After(*k.verifyUntil) {

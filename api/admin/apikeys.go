@@ -28,7 +28,7 @@ type apiKeyJSON struct {
 	CreatedAt     string           `json:"created_at"`
 	UpdatedAt     string           `json:"updated_at"`
 	DeletedAt     *string          `json:"deleted_at"`
-	SalesChannels []keyChannelJSON `json:"sales_channels,omitempty"`
+	SalesChannels []keyChannelJSON `json:"sales_channels"`
 }
 
 // toAPIKey renders a key. A secret key's token is "" except in the create
@@ -119,7 +119,7 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, raw, false)})
+		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, raw, true)})
 		return nil
 	}))
 	g.GET("/api-keys/:id", wire.H(func(c *gin.Context) error {

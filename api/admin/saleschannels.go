@@ -8,13 +8,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
 // registerSalesChannels mounts Medusa's /admin/sales-channels routes.
 func registerSalesChannels(g *gin.RouterGroup, d Deps) {
-	h := &salesChannels{svc: d.Channels}
+	h := &salesChannels{svc: d.Channels, auth: d.Auth}
 	g.GET("/sales-channels", wire.H(h.list))
 	g.POST("/sales-channels", wire.H(h.create))
 	g.GET("/sales-channels/:id", wire.H(h.get))
@@ -24,6 +25,9 @@ func registerSalesChannels(g *gin.RouterGroup, d Deps) {
 
 type salesChannels struct {
 	svc *tenants.Channels
+	// auth drops cached publishable keys when a channel is disabled or
+	// deleted, so the change takes effect on the next /store request.
+	auth *auth.Service
 }
 
 // salesChannelJSON is Medusa's sales channel, with the linked publishable
@@ -228,6 +232,9 @@ func (h *salesChannels) update(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if in.IsDisabled != nil {
+		h.auth.ChannelsChanged(c.Request.Context())
+	}
 	c.JSON(http.StatusOK, salesChannelResponse{SalesChannel: salesChannelToJSON(ch)})
 	return nil
 }
@@ -237,6 +244,7 @@ func (h *salesChannels) delete(c *gin.Context) error {
 	if err := h.svc.DeleteChannel(c.Request.Context(), id); err != nil {
 		return err
 	}
+	h.auth.ChannelsChanged(c.Request.Context())
 	c.JSON(http.StatusOK, wire.Deleted{ID: id, Object: "sales-channel", Deleted: true}) // Medusa's hyphen
 	return nil
 }
