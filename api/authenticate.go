@@ -42,15 +42,17 @@ func ParseBasicSecret(h string) string {
 		return ""
 	}
 	rest = strings.TrimSpace(rest)
-	if strings.HasPrefix(rest, "sk_") {
-		return strings.TrimSuffix(rest, ":")
+	if !strings.HasPrefix(rest, "sk_") {
+		dec, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return ""
+		}
+		rest = string(dec)
 	}
-	dec, err := base64.StdEncoding.DecodeString(rest)
-	if err != nil {
-		return ""
-	}
-	tok := strings.TrimSuffix(string(dec), ":")
-	if !strings.HasPrefix(tok, "sk_") {
+	// "sk_…:" is Basic's user:password with an empty password; any other
+	// colon means it is not a key.
+	tok := strings.TrimSuffix(rest, ":")
+	if !strings.HasPrefix(tok, "sk_") || strings.Contains(tok, ":") {
 		return ""
 	}
 	return tok

@@ -192,12 +192,42 @@ func (k *APIKeys) touch(tenantID, id string) {
 	}()
 }
 
+// keyMarker is the deny-list entry of a revoked key in the auth.Store.
+func keyMarker(id string) string { return "apikey:" + id }
+
+// markKeyRevoked puts a revoked key on the shared deny-list. Other nodes may
+// still hold the key in their cache until the invalidation message reaches
+// them; the deny-list, checked on every request, closes that window. It
+// outlives any cache entry loaded before the revocation.
+func (s *Service) markKeyRevoked(ctx context.Context, k *ent.APIKey) error {
+	if err := s.store.RevokeJTI(ctx, k.TenantID, keyMarker(k.ID), s.now().Add(2*time.Minute+Leeway)); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
+}
+
+// keyRevoked checks the shared deny-list for a key (one store round trip, as
+// for a Bearer token). Errors: unauthenticated, unavailable.
+func (s *Service) keyRevoked(ctx context.Context, tenantID, id string) error {
+	st, err := s.store.Check(ctx, RevocationQuery{TenantID: tenantID, JTI: keyMarker(id)})
+	if err != nil {
+		return storeUnavailable(err)
+	}
+	if st.JTIRevoked {
+		return errRevoked
+	}
+	return nil
+}
+
 // AuthenticateSecretKey verifies a secret key of tenant tn and returns its
 // auth context (actor type "api-key", actor id the key id). Errors:
 // unauthenticated, unavailable.
 func (s *Service) AuthenticateSecretKey(ctx context.Context, tn *ent.Tenant, raw string) (*Context, error) {
 	ck, err := s.apiKeys.lookup(ctx, tn, raw, KeySecret)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.keyRevoked(ctx, tn.ID, ck.id); err != nil {
 		return nil, err
 	}
 	s.apiKeys.touch(tn.ID, ck.id)
@@ -234,6 +264,9 @@ func PublishableFromContext(ctx context.Context) (*Publishable, bool) {
 func (s *Service) AuthenticatePublishableKey(ctx context.Context, tn *ent.Tenant, raw string) (*Publishable, error) {
 	ck, err := s.apiKeys.lookup(ctx, tn, raw, KeyPublishable)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.keyRevoked(ctx, tn.ID, ck.id); err != nil {
 		return nil, err
 	}
 	if ck.hasChannels && len(ck.channels) == 0 {
@@ -420,6 +453,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, caller *Context, id string, 
 	if err := s.db.APIKey.UpdateOne(k).SetRevokedAt(at).SetRevokedBy(by).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("revoke api key: %w", err)
 	}
+	if !at.After(now) {
+		if err := s.markKeyRevoked(ctx, k); err != nil {
+			return nil, err
+		}
+	}
 	s.apiKeys.changed(ctx, k.Digest)
 	return s.FindAPIKeyByID(ctx, id)
 }
@@ -436,6 +474,9 @@ func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
 	}
 	if err := s.db.APIKey.UpdateOne(k).SetDeletedAt(s.now()).ClearSalesChannels().Exec(ctx); err != nil {
 		return fmt.Errorf("delete api key: %w", err)
+	}
+	if err := s.markKeyRevoked(ctx, k); err != nil {
+		return err
 	}
 	s.apiKeys.changed(ctx, k.Digest)
 	return nil

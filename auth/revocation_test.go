@@ -24,7 +24,7 @@ func twoNodes(t *testing.T) (*apitest.Env, *apitest.Env) {
 	t.Helper()
 	u := os.Getenv(apitest.RedisEnv)
 	if u == "" {
-		env := apitest.New(t)
+		env := newEnv(t)
 		return env, env
 	}
 	b := make([]byte, 6)
@@ -45,8 +45,8 @@ func twoNodes(t *testing.T) (*apitest.Env, *apitest.Env) {
 			rc.Del(ctx, iter.Val())
 		}
 	})
-	env1 := apitest.NewWith(t, apitest.Options{RedisPrefix: prefix})
-	env2 := apitest.NewWith(t, apitest.Options{DB: env1.DB, RedisPrefix: prefix})
+	env1 := newEnv(t, apitest.Options{RedisPrefix: prefix})
+	env2 := newEnv(t, apitest.Options{DB: env1.DB, RedisPrefix: prefix})
 	return env1, env2
 }
 
@@ -126,7 +126,7 @@ func TestRevocationAcrossNodes(t *testing.T) {
 // login works immediately").
 func TestLogoutAllSameMillisecond(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, tok := env.Admin(t, tn, "admin@acme.test", testPassword)
 	_, c := parseUnverified(t, tok)

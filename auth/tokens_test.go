@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +29,23 @@ import (
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
+
+// envMu serialises the start of test servers: database.Migrate is not safe
+// to run concurrently (ent's Atlas migration writes the package-level
+// migrate.Tables), and these tests run in parallel.
+var envMu sync.Mutex
+
+// newEnv is apitest.NewWith under envMu.
+func newEnv(t testing.TB, o ...apitest.Options) *apitest.Env {
+	t.Helper()
+	envMu.Lock()
+	defer envMu.Unlock()
+	var opt apitest.Options
+	if len(o) > 0 {
+		opt = o[0]
+	}
+	return apitest.NewWith(t, opt)
+}
 
 const testPassword = "correct horse battery"
 
@@ -180,7 +198,7 @@ func sign(t testing.TB, m jwt.SigningMethod, header map[string]any, claims jwt.C
 // 1-7: every forged, confused or stale token is a 401.
 func TestAccessTokenVerification(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	a := env.Tenant(t, "acme")
 	b := env.Tenant(t, "globex")
 	uid, good := env.Admin(t, a, "admin@acme.test", testPassword)
@@ -364,7 +382,7 @@ func flipLast(s string) string {
 // carry the new kid, and the JWKS publishes both (checklist item 9).
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	other := env.Tenant(t, "globex")
 	uid, _ := env.Admin(t, tn, "admin@acme.test", testPassword)
@@ -415,7 +433,7 @@ func equalSets(a, b map[string]bool) bool {
 // kid is in the tenant's own key set in the database.
 func TestKeyRotationSeenByStaleNode(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, tok := env.Admin(t, tn, "admin@acme.test", testPassword)
 	wantAccepted(t, env, tn, tok, uid) // this node has loaded acme's keys
@@ -457,7 +475,7 @@ func TestKeyRotationSeenByStaleNode(t *testing.T) {
 // that algorithm that verify; HS256 keys are never published.
 func TestTenantAlgorithms(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tests := []struct {
 		alg, kty string
 	}{
@@ -556,7 +574,7 @@ func publicKey(t *testing.T, k auth.JWK) any {
 // benchEnv starts a server with one tenant and admin, for the benchmarks.
 func benchEnv(b *testing.B) (*apitest.Env, *ent.Tenant, *auth.Claims) {
 	b.Helper()
-	env := apitest.New(b)
+	env := newEnv(b)
 	tn := env.Tenant(b, "acme")
 	_, tok := env.Admin(b, tn, "admin@acme.test", testPassword)
 	_, c := parseUnverified(b, tok)
@@ -616,7 +634,7 @@ func BenchmarkVerifyAccessCached(b *testing.B) {
 // the same database, keys and store, with auth.DefaultArgon2Params. The
 // unknown-email case must cost about the same (no enumeration by timing).
 func BenchmarkLogin(b *testing.B) {
-	env := apitest.New(b)
+	env := newEnv(b)
 	tn := env.Tenant(b, "acme")
 	hasher := auth.NewHasher(auth.DefaultArgon2Params(), 0)
 	svc := auth.NewService(env.DB.Client, env.Store, hasher, env.Keys, env.Auth.Tokens(), nil, auth.Config{}, nil)

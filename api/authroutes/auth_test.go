@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,23 @@ import (
 // items 1-29) and the places where Gatehouse deliberately differs: revocation
 // on logout and password reset, case-insensitive emails, a password policy,
 // and tenant isolation.
+
+// envMu serialises the start of test servers: database.Migrate is not safe
+// to run concurrently (ent's Atlas migration writes the package-level
+// migrate.Tables), and these tests run in parallel.
+var envMu sync.Mutex
+
+// newEnv is apitest.NewWith under envMu.
+func newEnv(t testing.TB, o ...apitest.Options) *apitest.Env {
+	t.Helper()
+	envMu.Lock()
+	defer envMu.Unlock()
+	var opt apitest.Options
+	if len(o) > 0 {
+		opt = o[0]
+	}
+	return apitest.NewWith(t, opt)
+}
 
 const adminPW = "correct horse battery"
 
@@ -195,7 +213,7 @@ func randomPassword(t *testing.T) string {
 // TestLoginErrors covers items 1-3: exact 401 bodies, no enumeration.
 func TestLoginErrors(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	env.Admin(t, tn, "admin@acme.test", adminPW)
 
@@ -235,7 +253,7 @@ func TestLoginErrors(t *testing.T) {
 // TestLoginSuccess covers items 7 and 8.
 func TestLoginSuccess(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, _ := env.Admin(t, tn, "admin@acme.test", adminPW)
 
@@ -271,7 +289,7 @@ func TestLoginSuccess(t *testing.T) {
 // emails.
 func TestRegister(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	env.Admin(t, tn, "admin@acme.test", adminPW)
 	exists := map[string]any{"type": "unauthorized", "message": "Identity with email already exists"}
@@ -316,7 +334,7 @@ func TestRegister(t *testing.T) {
 // TestEmailCaseInsensitive: Gatehouse normalises emails (Medusa does not).
 func TestEmailCaseInsensitive(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, _ := env.Admin(t, tn, "admin@acme.test", adminPW)
 	tok := login(t, env, tn, "user", "  Admin@ACME.test ", adminPW)
@@ -328,7 +346,7 @@ func TestEmailCaseInsensitive(t *testing.T) {
 // TestProviders covers items 9 and 10.
 func TestProviders(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 
 	r := env.Do(t, "GET", "/auth/user/providers", nil, th(tn)...)
@@ -336,17 +354,42 @@ func TestProviders(t *testing.T) {
 		"id": "emailpass", "identifier": "emailpass", "display_name": "Email/Password Authentication", "flow": "credentials",
 	}}})
 
-	for _, path := range []string{"/auth/user/google", "/auth/user/google/register"} {
-		r := env.Do(t, "POST", path, map[string]any{"email": "a@b.test", "password": "whatever-123"}, th(tn)...)
-		want(t, "POST "+path, r, http.StatusBadRequest, map[string]any{
-			"type": "not_allowed", "message": "The actor type user is not allowed to use the auth provider google"})
+	// Medusa's allow-list middleware (validateScopeProviderAssociation) runs
+	// on login, register, reset-password and update alike.
+	notAllowed := map[string]any{"type": "not_allowed", "message": "The actor type user is not allowed to use the auth provider google"}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/auth/user/google", map[string]any{"email": "a@b.test", "password": "whatever-123"}},
+		{"GET", "/auth/user/google", nil},
+		{"POST", "/auth/user/google/register", map[string]any{"email": "a@b.test", "password": "whatever-123"}},
+		{"POST", "/auth/user/google/reset-password", map[string]any{"identifier": "a@b.test"}},
+		{"POST", "/auth/user/google/update", map[string]any{"password": "whatever-123"}},
+	} {
+		r := env.Do(t, tc.method, tc.path, tc.body, th(tn)...)
+		if r.Status != http.StatusBadRequest || !cmp.Equal(r.JSON, notAllowed) {
+			t.Errorf("%s %s = %d %s, want 400 %v", tc.method, tc.path, r.Status, r.Body, notAllowed)
+		}
+	}
+	// An actor type without an allow-list may use any registered provider;
+	// an unregistered one fails as the module does (401), except on
+	// reset-password, which answers 201 whatever happens (item 13).
+	r = env.Do(t, "POST", "/auth/customer/google", map[string]any{"email": "a@b.test", "password": "whatever-123"}, th(tn)...)
+	if r.Status != http.StatusUnauthorized || r.JSON["type"] != "unauthorized" ||
+		!strings.HasPrefix(r.JSON["message"].(string), "Unable to retrieve the auth provider with id: google") {
+		t.Errorf("POST /auth/customer/google = %d %s, want 401 Unable to retrieve the auth provider…", r.Status, r.Body)
+	}
+	r = env.Do(t, "GET", "/auth/customer/providers", nil, th(tn)...)
+	if ps, _ := r.JSON["providers"].([]any); r.Status != http.StatusOK || len(ps) != 1 {
+		t.Errorf("GET /auth/customer/providers = %d %s, want emailpass", r.Status, r.Body)
 	}
 }
 
 // TestResetPassword covers items 11-23 and Gatehouse's revocation on reset.
 func TestResetPassword(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, _ := env.Admin(t, tn, "admin@acme.test", adminPW)
 
@@ -424,6 +467,14 @@ func TestResetPassword(t *testing.T) {
 		login(t, env, tn, "user", "admin@acme.test", "password nineteen")
 	})
 
+	t.Run("update without a password: 200, token used, nothing changed", func(t *testing.T) {
+		tok := requestReset(t, env, tn, "user", "ADMIN@acme.test") // identifiers are case-insensitive too
+		want(t, "update {}", update(t, env, tn, "user", tok, map[string]any{}), http.StatusOK, map[string]any{"success": true})
+		want(t, "update again", update(t, env, tn, "user", tok, map[string]any{"password": "password twenty"}),
+			http.StatusUnauthorized, invalidToken())
+		login(t, env, tn, "user", "admin@acme.test", "password nineteen")
+	})
+
 	t.Run("invalid tokens", func(t *testing.T) {
 		loginJWT := login(t, env, tn, "user", "admin@acme.test", "password nineteen")
 		userReset := requestReset(t, env, tn, "user", "admin@acme.test")
@@ -489,7 +540,7 @@ func claimsHeaderKID(t *testing.T, tok string) string {
 // TestRefresh covers items 24-26.
 func TestRefresh(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, tok := env.Admin(t, tn, "admin@acme.test", adminPW)
 	before := claimsOf(t, tok)
@@ -555,7 +606,7 @@ var clearedCookie = regexp.MustCompile(`^connect\.sid=;`)
 // TestSession covers items 27-29 and Gatehouse's revocation on logout.
 func TestSession(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, tok := env.Admin(t, tn, "admin@acme.test", adminPW)
 
@@ -606,7 +657,7 @@ func TestSession(t *testing.T) {
 // that login's session.
 func TestSessionRevokesRefreshedTokens(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, tok := env.Admin(t, tn, "admin@acme.test", adminPW)
 	refreshed := tokenOf(t, "refresh", env.Do(t, "POST", "/auth/token/refresh", nil, bearer(tn, tok)...))
@@ -619,7 +670,7 @@ func TestSessionRevokesRefreshedTokens(t *testing.T) {
 // TestLogoutAll: POST /auth/logout-all revokes every token of the identity.
 func TestLogoutAll(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	tn := env.Tenant(t, "acme")
 	uid, _ := env.Admin(t, tn, "admin@acme.test", adminPW)
 	other, _ := env.Admin(t, tn, "other@acme.test", adminPW)
@@ -646,7 +697,7 @@ func TestLogoutAll(t *testing.T) {
 // TestTenantRouting: the same routes through the three ways of naming a tenant.
 func TestTenantRouting(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	acme := env.Tenant(t, "acme")
 	globex := env.Tenant(t, "globex")
 	uid, _ := env.Admin(t, acme, "admin@acme.test", adminPW)
@@ -697,7 +748,7 @@ func TestTenantRouting(t *testing.T) {
 // TestCrossTenant: nothing issued by tenant B works in tenant A.
 func TestCrossTenant(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	env := newEnv(t)
 	a := env.Tenant(t, "acme")
 	b := env.Tenant(t, "globex")
 	uidA, tokA := env.Admin(t, a, "admin@shared.test", adminPW)
