@@ -140,12 +140,23 @@ func (k *Keys) Create(ctx context.Context, db *ent.Client, alg string) error {
 	return nil
 }
 
-// Rotate makes a new active key for the tenant in ctx; the previous active
-// keys retire but keep verifying until every token they signed has expired.
+// Rotate makes a new active key for the tenant in ctx (of the active key's
+// algorithm when alg is ""); the previous active keys retire but keep
+// verifying until every token they signed has expired.
 func (k *Keys) Rotate(ctx context.Context, alg string) error {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		return tenants.ErrNoTenant
+	}
+	if alg == "" {
+		cur, err := k.db.SigningKey.Query().Where(signingkey.StatusEQ(signingkey.StatusActive)).
+			Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return fmt.Errorf("rotate: %w", err)
+		}
+		if cur != nil {
+			alg = cur.Algorithm
+		}
 	}
 	tx, err := k.db.Tx(ctx)
 	if err != nil {

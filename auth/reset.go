@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
@@ -30,7 +31,12 @@ func (s *Service) emit(ctx context.Context, db *ent.Client, name string, data ma
 // emits auth.password_reset with it. Unknown identifiers do nothing, and the
 // caller answers 201 either way (no enumeration).
 func (s *Service) RequestPasswordReset(ctx context.Context, tn *ent.Tenant, actorType, provider, identifier string, metadata map[string]any) error {
-	if s.CheckProvider(tn, actorType, provider) != nil {
+	if err := s.CheckProvider(tn, actorType, provider); err != nil {
+		// A provider the actor may not use is Medusa's 400; an unregistered
+		// one is swallowed like an unknown identifier.
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTALLOWED {
+			return err
+		}
 		return nil
 	}
 	_, err := s.resetToken(ctx, tn, actorType, provider, NormalizeEmail(identifier), metadata)
@@ -92,6 +98,9 @@ func (s *Service) resetToken(ctx context.Context, tn *ent.Tenant, actorType, pro
 // token is 401 "Invalid token". A missing or non-string password consumes the
 // token and changes nothing (Medusa).
 func (s *Service) UpdatePassword(ctx context.Context, tn *ent.Tenant, actorType, provider, raw string, password any) error {
+	if err := s.CheckProvider(tn, actorType, provider); err != nil && gatehouse.ErrorCode(err) == gatehouse.ENOTALLOWED {
+		return err
+	}
 	if raw == "" {
 		return errInvalidResetToken
 	}

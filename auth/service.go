@@ -473,13 +473,16 @@ func (s *Service) checkRevoked(ctx context.Context, c *Claims) error {
 	if err != nil {
 		return storeUnavailable(err)
 	}
-	if st.JTIRevoked || st.SIDRevoked {
-		return errRevoked
-	}
-	if !st.NotBefore.IsZero() && issuedAt(c.ID, c.IssuedAt).Before(st.NotBefore) {
+	if revoked(st, c) {
 		return errRevoked
 	}
 	return nil
+}
+
+// revoked applies a revocation state to a token: its jti or login session is
+// on the deny-list, or it was issued before its identity's not-before.
+func revoked(st RevocationState, c *Claims) bool {
+	return st.Revoked(issuedAt(c.ID, c.IssuedAt))
 }
 
 var errRevoked = &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message: "Unauthorized", Err: errors.New("revoked")}
@@ -542,7 +545,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, tn *ent.Tenant, id st
 	if id == "" || len(id) > 128 {
 		return nil, ErrUnauthorized
 	}
-	rec, err := s.store.GetSession(ctx, tn.ID, id)
+	rec, st, err := s.store.GetSessionChecked(ctx, tn.ID, id)
 	if errors.Is(err, ErrSessionNotFound) {
 		return nil, ErrUnauthorized
 	}
@@ -553,11 +556,17 @@ func (s *Service) AuthenticateSession(ctx context.Context, tn *ent.Tenant, id st
 	if err := json.Unmarshal(rec.Data, &d); err != nil || d.Claims == nil || d.Claims.TenantID != tn.ID {
 		return nil, ErrUnauthorized
 	}
-	if d.Claims.ExpiresAt == nil || s.now().After(d.Claims.ExpiresAt.Time) {
+	c := d.Claims
+	// The state was read for the record's own jti, sid and subject; they must
+	// be the token's, or the check would have looked at the wrong keys.
+	if c.ID != rec.JTI || c.SessionID != rec.SID || revocationSubject(c) != rec.Subject {
 		return nil, ErrUnauthorized
 	}
-	if err := s.checkRevoked(ctx, d.Claims); err != nil {
-		return nil, err
+	if c.ExpiresAt == nil || s.now().After(c.ExpiresAt.Time) {
+		return nil, ErrUnauthorized
+	}
+	if revoked(st, c) {
+		return nil, errRevoked
 	}
 	ac := contextFromClaims(d.Claims, MethodSession)
 	ac.SessionID = id

@@ -109,6 +109,9 @@ type Store interface {
 	// GetSession returns the session id of tenantID, or ErrSessionNotFound
 	// when it is absent, has expired, or belongs to another tenant.
 	GetSession(ctx context.Context, tenantID, id string) (SessionRecord, error)
+	// GetSessionChecked returns a session together with the revocation state
+	// of its JTI, SID and Subject, in one round trip (Redis: one script).
+	GetSessionChecked(ctx context.Context, tenantID, id string) (SessionRecord, RevocationState, error)
 	// DeleteSession removes the session id of tenantID. Deleting a missing
 	// session is not an error.
 	DeleteSession(ctx context.Context, tenantID, id string) error

@@ -220,6 +220,16 @@ func (s *MemoryStore) GetSession(ctx context.Context, tenantID, id string) (Sess
 	return cloneSession(rec), nil
 }
 
+// GetSessionChecked implements Store.
+func (s *MemoryStore) GetSessionChecked(ctx context.Context, tenantID, id string) (SessionRecord, RevocationState, error) {
+	rec, err := s.GetSession(ctx, tenantID, id)
+	if err != nil {
+		return SessionRecord{}, RevocationState{}, err
+	}
+	st, err := s.Check(ctx, RevocationQuery{TenantID: tenantID, JTI: rec.JTI, SID: rec.SID, Subject: rec.Subject})
+	return rec, st, err
+}
+
 // DeleteSession implements Store.
 func (s *MemoryStore) DeleteSession(ctx context.Context, tenantID, id string) error {
 	if err := checkTenant(tenantID); err != nil {

@@ -290,6 +290,31 @@ var storeTests = []struct {
 			t.Errorf("GetSession(unknown id) error = %v, want %v", err, ErrSessionNotFound)
 		}
 	}},
+	{"session with its revocation state", func(t *testing.T, s Store) {
+		now := time.Now()
+		rec := SessionRecord{TenantID: tenantA, Subject: "ident-1", JTI: "jti-9", SID: "sid-9", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		mustDo(t, "PutSession", s.PutSession(t.Context(), "sess-9", rec))
+		got, st, err := s.GetSessionChecked(t.Context(), tenantA, "sess-9")
+		if err != nil || got.JTI != "jti-9" || st != (RevocationState{}) {
+			t.Fatalf("GetSessionChecked(fresh) = %+v, %+v, %v; want the record and no revocation", got, st, err)
+		}
+		nbf := now.Truncate(time.Millisecond)
+		mustDo(t, "RevokeJTI", s.RevokeJTI(t.Context(), tenantA, "jti-9", now.Add(time.Hour)))
+		mustDo(t, "RevokeSID", s.RevokeSID(t.Context(), tenantA, "sid-9", now.Add(time.Hour)))
+		mustDo(t, "SetNotBefore", s.SetNotBefore(t.Context(), tenantA, "ident-1", nbf, time.Hour))
+		_, st, err = s.GetSessionChecked(t.Context(), tenantA, "sess-9")
+		want := RevocationState{JTIRevoked: true, SIDRevoked: true, NotBefore: nbf}
+		if err != nil || st.JTIRevoked != want.JTIRevoked || st.SIDRevoked != want.SIDRevoked || !st.NotBefore.Equal(nbf) {
+			t.Errorf("GetSessionChecked(revoked) state = %+v, %v; want %+v", st, err, want)
+		}
+		// Revocations of another tenant do not show, and its sessions are not found.
+		if _, _, err := s.GetSessionChecked(t.Context(), tenantB, "sess-9"); !errors.Is(err, ErrSessionNotFound) {
+			t.Errorf("GetSessionChecked(other tenant) error = %v, want %v", err, ErrSessionNotFound)
+		}
+		if _, _, err := s.GetSessionChecked(t.Context(), tenantA, "nope"); !errors.Is(err, ErrSessionNotFound) {
+			t.Errorf("GetSessionChecked(unknown) error = %v, want %v", err, ErrSessionNotFound)
+		}
+	}},
 	{"session delete", func(t *testing.T, s Store) {
 		rec := SessionRecord{TenantID: tenantA, Subject: "u", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 		mustDo(t, "PutSession", s.PutSession(t.Context(), "sess-1", rec))

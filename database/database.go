@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -92,8 +93,14 @@ func sqliteDSN(path string) string {
 	}
 }
 
+// migrateMu serialises migrations in one process: Ent's migrator writes the
+// shared migrate.Tables while it works.
+var migrateMu sync.Mutex
+
 // Migrate creates or updates the schema.
 func (db *DB) Migrate(ctx context.Context) error {
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if err := db.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

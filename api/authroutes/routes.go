@@ -197,7 +197,8 @@ func (h handlers) requestReset(c *gin.Context) error {
 		return err
 	}
 	if err := h.Auth.RequestPasswordReset(c.Request.Context(), tenantOf(c), c.Param("actor_type"), c.Param("provider"), *in.Identifier, in.Metadata); err != nil {
-		if gatehouse.ErrorCode(err) == gatehouse.EUNAVAILABLE || gatehouse.ErrorCode(err) == gatehouse.EINTERNAL {
+		switch gatehouse.ErrorCode(err) {
+		case gatehouse.EUNAVAILABLE, gatehouse.EINTERNAL, gatehouse.ENOTALLOWED:
 			return err
 		}
 	}
