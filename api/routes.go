@@ -50,6 +50,7 @@ func (s *Server) routes(e *gin.Engine) {
 	ag := t.Group("/admin", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
 	}))
+	ag.Use(s.channelScope())
 	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{

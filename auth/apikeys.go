@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,8 @@ type APIKeys struct {
 
 	mu       sync.Mutex
 	lastUsed map[string]time.Time
+	// macs reuses keyed HMAC states: building one costs more than using it.
+	macs sync.Pool
 }
 
 // NewAPIKeys returns the API-key service.
@@ -65,8 +68,10 @@ func NewAPIKeys(db *ent.Client, masterKey []byte, bus tenants.Bus, cacheSize int
 	}
 	// Entries also expire: if an invalidation message is ever lost, a revoked
 	// key is refused within a minute at worst.
-	return &APIKeys{db: db, pepper: pepper, bus: bus, now: time.Now, lastUsed: map[string]time.Time{},
-		cache: expirable.NewLRU[string, *cachedKey](cacheSize, nil, time.Minute)}, nil
+	k := &APIKeys{db: db, pepper: pepper, bus: bus, now: time.Now, lastUsed: map[string]time.Time{},
+		cache: expirable.NewLRU[string, *cachedKey](cacheSize, nil, time.Minute)}
+	k.macs.New = func() any { return hmac.New(sha256.New, pepper) }
+	return k, nil
 }
 
 // Start subscribes to key changes from other nodes.
@@ -96,9 +101,13 @@ func (k *APIKeys) Close() {
 }
 
 func (k *APIKeys) digest(raw string) string {
-	m := hmac.New(sha256.New, k.pepper)
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(raw))
-	return hex.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(m.Sum(sum[:0]))
+	k.macs.Put(m)
+	return out
 }
 
 func (k *APIKeys) changed(ctx context.Context, digest string) {
@@ -142,9 +151,13 @@ func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (
 	d := k.digest(raw)
 	ck, ok := k.cache.Get(d)
 	if !ok {
+		// Two queries: the key by its digest, then its channels (Ent's eager
+		// load); disabled channels admit nothing but still limit the key.
 		row, err := k.db.APIKey.Query().
 			Where(apikey.Digest(d), apikey.DeletedAtIsNil()).
-			WithSalesChannels(func(q *ent.SalesChannelQuery) { q.Where(saleschannel.IsDisabled(false)).Select(saleschannel.FieldID) }).
+			WithSalesChannels(func(q *ent.SalesChannelQuery) {
+				q.Select(saleschannel.FieldID, saleschannel.FieldIsDisabled)
+			}).
 			Only(tenants.WithTenant(ctx, tn.ID))
 		if ent.IsNotFound(err) {
 			return nil, ErrUnauthorized
@@ -153,14 +166,12 @@ func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (
 			return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
 		}
 		ck = &cachedKey{id: row.ID, tenantID: row.TenantID, typ: string(row.Type), createdBy: row.CreatedBy, revokedAt: row.RevokedAt}
+		ck.hasChannels = len(row.Edges.SalesChannels) > 0
 		for _, sc := range row.Edges.SalesChannels {
-			ck.channels = append(ck.channels, sc.ID)
+			if !sc.IsDisabled {
+				ck.channels = append(ck.channels, sc.ID)
+			}
 		}
-		n, err := row.QuerySalesChannels().Count(tenants.WithTenant(ctx, tn.ID))
-		if err != nil {
-			return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
-		}
-		ck.hasChannels = n > 0
 		k.cache.Add(d, ck)
 	}
 	if ck.tenantID != tn.ID || ck.typ != typ {
@@ -282,10 +293,10 @@ type APIKeyFilter struct {
 	IDs     []string
 	Type    string
 	Revoked *bool
-	Offset  int
-	Limit   int
-	// Channels, when set, limits the listing to keys linked to these channels
-	// (a partner key sees only its own channels' keys).
+	// RevokedAt compares revoked_at: operators $gt, $gte, $lt, $lte.
+	RevokedAt map[string]time.Time
+	Offset    int
+	Limit     int
 }
 
 // FindAPIKeys returns a page of the tenant's keys (not deleted) with their
@@ -306,6 +317,20 @@ func (s *Service) FindAPIKeys(ctx context.Context, f APIKeyFilter) ([]*ent.APIKe
 			q = q.Where(apikey.RevokedAtNotNil())
 		} else {
 			q = q.Where(apikey.RevokedAtIsNil())
+		}
+	}
+	for op, t := range f.RevokedAt {
+		switch op {
+		case "$gt":
+			q = q.Where(apikey.RevokedAtGT(t))
+		case "$gte":
+			q = q.Where(apikey.RevokedAtGTE(t))
+		case "$lt":
+			q = q.Where(apikey.RevokedAtLT(t))
+		case "$lte":
+			q = q.Where(apikey.RevokedAtLTE(t))
+		default:
+			return nil, 0, gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Unsupported operator '%s' for field 'revoked_at'", op)
 		}
 	}
 	count, err := q.Clone().Count(ctx)
@@ -374,6 +399,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 	if caller != nil {
 		createdBy = caller.ActorID
 	}
+	// A secret key acts with its creator's roles (read before the
+	// transaction: SQLite has one connection).
+	var roles []string
+	if sub := subjectOf(caller); in.Type == KeySecret && sub != "" && s.roles.Roles != nil {
+		var err error
+		if roles, err = s.roles.Roles(ctx, sub); err != nil {
+			return nil, "", fmt.Errorf("create api key: %w", err)
+		}
+	}
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return nil, "", err
@@ -392,8 +426,17 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 		_ = tx.Rollback()
 		return nil, "", fmt.Errorf("create api key: %w", err)
 	}
+	if len(roles) > 0 && s.roles.AssignTx != nil {
+		if err := s.roles.AssignTx(ctx, tx.Client(), "apikey:"+k.ID, roles); err != nil {
+			_ = tx.Rollback()
+			return nil, "", fmt.Errorf("create api key: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, "", err
+	}
+	if len(roles) > 0 {
+		s.rolesChanged(ctx)
 	}
 	return k, raw, nil
 }
@@ -532,4 +575,45 @@ func (s *Service) ChannelsChanged(ctx context.Context) {
 	if s.apiKeys.bus != nil {
 		_ = s.apiKeys.bus.Publish(ctx, APIKeysChannel, "*")
 	}
+}
+
+// CheckChannels decides whether the caller may act on the named sales
+// channels: a partner secret key limited to channels may name only its own.
+// Errors: forbidden (not_allowed).
+func CheckChannels(ac *Context, ids []string) error {
+	if ac == nil || !ac.ChannelLimited {
+		return nil
+	}
+	held := make(map[string]bool, len(ac.SalesChannels))
+	for _, id := range ac.SalesChannels {
+		held[id] = true
+	}
+	for _, id := range ids {
+		if !held[id] {
+			return &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
+				Message: fmt.Sprintf("API key is not allowed to access sales channel %s", id)}
+		}
+	}
+	return nil
+}
+
+// ScopeChannels narrows a list request's channel ids to those the caller
+// holds. ok is false when nothing is left to list.
+func ScopeChannels(ac *Context, requested []string) (ids []string, ok bool) {
+	if ac == nil || !ac.ChannelLimited {
+		return requested, true
+	}
+	if len(requested) == 0 {
+		return ac.SalesChannels, len(ac.SalesChannels) > 0
+	}
+	held := make(map[string]bool, len(ac.SalesChannels))
+	for _, id := range ac.SalesChannels {
+		held[id] = true
+	}
+	for _, id := range requested {
+		if held[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, len(ids) > 0
 }

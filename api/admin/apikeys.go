@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -98,6 +99,9 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
 			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)
 		}
+		if err := revokedAtFilter(c, &f); err != nil {
+			return err
+		}
 		ks, count, err := d.Auth.FindAPIKeys(c.Request.Context(), f)
 		if err != nil {
 			return err
@@ -178,4 +182,38 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		c.JSON(http.StatusOK, gin.H{"api_key": toAPIKey(k, "", true)})
 		return nil
 	}))
+}
+
+// revokedAtFilter reads Medusa's revoked_at filter: revoked_at=null (or
+// revoked_at[$eq]=null) for live keys, revoked_at[$ne]=null for revoked ones,
+// and revoked_at[$gt|$gte|$lt|$lte]=<ISO time>.
+func revokedAtFilter(c *gin.Context, f *auth.APIKeyFilter) error {
+	isNull := func(v string) bool { return v == "" || v == "null" }
+	if v, ok := c.GetQuery("revoked_at"); ok {
+		if !isNull(v) {
+			return wire.Invalid("Expected: 'null' or an operator map for field 'revoked_at', got: '%s'", v)
+		}
+		f.Revoked = new(false)
+	}
+	for op, v := range c.QueryMap("revoked_at") {
+		switch op {
+		case "$eq", "$ne":
+			if !isNull(v) {
+				return wire.Invalid("Expected: 'null' for field 'revoked_at.%s', got: '%s'", op, v)
+			}
+			f.Revoked = new(op == "$ne")
+		case "$gt", "$gte", "$lt", "$lte":
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return wire.Invalid("Expected type: 'date' for field 'revoked_at.%s', got: '%s'", op, v)
+			}
+			if f.RevokedAt == nil {
+				f.RevokedAt = map[string]time.Time{}
+			}
+			f.RevokedAt[op] = t
+		default:
+			return wire.Invalid("Unsupported operator '%s' for field 'revoked_at'", op)
+		}
+	}
+	return nil
 }

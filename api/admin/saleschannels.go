@@ -124,6 +124,14 @@ func (h *salesChannels) list(c *gin.Context) error {
 			return wire.Invalid("Expected type: 'boolean' for field 'is_disabled', got: 'string'")
 		}
 	}
+	// A partner key lists only the channels it holds.
+	ac, _ := auth.FromContext(c.Request.Context())
+	ids, any := auth.ScopeChannels(ac, f.IDs)
+	if !any {
+		c.JSON(http.StatusOK, gin.H{"sales_channels": []salesChannelJSON{}, "count": 0, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}
+	f.IDs = ids
 	chs, count, err := h.svc.FindChannels(c.Request.Context(), f)
 	if err != nil {
 		return err
