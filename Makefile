@@ -57,8 +57,27 @@ fuzz: ## run each fuzz target briefly
 	@echo "== fuzz (short) =="
 	@for t in $$($(GO) test -list 'Fuzz.*' ./api/ 2>/dev/null | grep '^Fuzz'); do $(GO) test ./api/ -run '^$$' -fuzz "^$$t$$" -fuzztime 5s || exit 1; done
 
+.PHONY: check-dockerfile
+check-dockerfile: ## run the Dockerfile's go build outside Docker; fail when it differs from `make build`
+	@echo "== Dockerfile build command =="
+	@scripts/dockerfile-build-check.sh
+
+.PHONY: check-chart
+check-chart: ## helm lint + helm template (default and production values) and the chart's typed-manifest test
+	@echo "== Helm chart =="
+	$(GO) tool helm lint --strict deploy/helm/gatehouse
+	$(GO) tool helm lint --strict deploy/helm/gatehouse -f deploy/helm/gatehouse/ci/production-values.yaml
+	$(GO) tool helm template gatehouse deploy/helm/gatehouse --kube-version 1.31.0 >/dev/null
+	$(GO) tool helm template gatehouse deploy/helm/gatehouse --kube-version 1.31.0 -f deploy/helm/gatehouse/ci/production-values.yaml >/dev/null
+	$(GO) test -count=1 ./deploy/...
+
+.PHONY: check-docs
+check-docs: ## run every curl of docs/guide.md against a fresh server
+	@echo "== docs: curl guide =="
+	@scripts/docs-check.sh
+
 .PHONY: test
-test: lint check-generate test-unit test-integration fuzz conformance ## everything CI runs
+test: lint check-generate check-dockerfile check-chart check-docs test-unit test-integration fuzz conformance ## everything CI runs
 
 .PHONY: bench
 bench: ## micro-benchmarks (PostgreSQL + Redis), results in docs/benchmarks.md by hand

@@ -6,6 +6,7 @@ package gatehouse
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status and Medusa error type in
@@ -34,7 +35,9 @@ type Error struct {
 	// places where Medusa pairs a status with an unusual type (a suspended
 	// tenant is 403 "not_allowed").
 	Type string
-	Err  error
+	// RetryAfter tells a rate-limited caller when to try again.
+	RetryAfter time.Duration
+	Err        error
 }
 
 // Error implements error. The text includes the cause for logs.

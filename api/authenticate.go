@@ -147,6 +147,9 @@ func (s *Server) authenticate(c *gin.Context, spec wire.AuthSpec, check *observa
 				return nil, e
 			}
 			if err == nil && permits(spec.Actors, a.ActorType) {
+				if err := checkCSRF(c, tn); err != nil {
+					return nil, err
+				}
 				ac = a
 			}
 		}

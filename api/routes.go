@@ -14,6 +14,7 @@ import (
 	"github.com/gatehousehq/gatehouse/api/wire"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/observability"
+	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -23,18 +24,26 @@ type Deps struct {
 	Tenants     *tenants.Registry
 	Channels    *tenants.Channels
 	Auth        *auth.Service
+	RBAC        *rbac.Service
 	PlatformKey string
 	// SecureCookies marks the session cookie Secure (every environment but
 	// development).
 	SecureCookies bool
-	Ready         []Check
+	// HSTS sends Strict-Transport-Security (production).
+	HSTS bool
+	// TrustedProxies are the addresses (CIDRs) whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	Ready          []Check
 }
 
 func (s *Server) routes(e *gin.Engine) {
 	d := s.deps
 	platform.Register(e.Group("/platform", s.platformKey()), d.Tenants)
 
-	t := e.Group("", s.tenant())
+	t := e.Group("", s.tenant(), s.cors())
+	// Preflight requests: OPTIONS has its own routing tree, so a catch-all
+	// here cannot clash with the routes; cors answers them.
+	t.OPTIONS("/*path", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	t.GET("/.well-known/jwks.json", wire.H(s.jwks))
 
 	authroutes.Register(t.Group("/auth"), authroutes.Deps{
@@ -45,13 +54,14 @@ func (s *Server) routes(e *gin.Engine) {
 	// Invite acceptance authenticates itself: a registration token, no API keys.
 	admin.RegisterAccept(t.Group("/admin/invites", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, AllowUnregistered: true,
-	})), admin.Deps{Auth: d.Auth, Channels: d.Channels})
+	})), admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC})
 
 	ag := t.Group("/admin", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
 	}))
+	ag.Use(s.authorize(admin.Policies))
 	ag.Use(s.channelScope())
-	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels})
+	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true, AllowUnregistered: true,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/observability"
 )
 
@@ -36,18 +37,25 @@ func New(d Deps) *Server {
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = false
 	e.RemoveExtraSlash = false
+	// The client address comes from the connection unless it is a listed
+	// proxy (Gin trusts every proxy by default, which would let any caller
+	// choose its own address and escape per-address throttling).
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		_ = e.SetTrustedProxies(nil)
+	}
 	s := &Server{engine: e, deps: d}
 
 	e.Use(s.recovery(), otelgin.Middleware("gatehouse",
 		otelgin.WithTracerProvider(d.Telemetry.TracerProvider),
 		otelgin.WithPropagators(d.Telemetry.Propagator),
-	), s.requestID(), s.accessLog())
+	), s.requestID(), s.accessLog(), s.securityHeaders())
 	e.NoRoute(func(c *gin.Context) {
 		wire.Render(c, gatehouse.Errorf(gatehouse.ENOTFOUND, "Route %s %s not found", c.Request.Method, c.Request.URL.Path))
 	})
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.json", s.openAPI)
 	e.GET("/metrics", gin.WrapH(d.Telemetry.MetricsHandler()))
 	s.routes(e)
 	return s
@@ -95,6 +103,7 @@ func (s *Server) requestID() gin.HandlerFunc {
 		}
 		c.Header("x-request-id", id)
 		ctx := observability.WithLogAttrs(c.Request.Context(), slog.String("request_id", id))
+		ctx = auth.WithClientIP(ctx, c.ClientIP())
 		c.Request = c.Request.WithContext(ctx)
 		wire.SetLogger(c, s.deps.Telemetry.Logger)
 		c.Next()

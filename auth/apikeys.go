@@ -399,6 +399,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 	if caller != nil {
 		createdBy = caller.ActorID
 	}
+	// A secret key acts with its creator's roles (read before the
+	// transaction: SQLite has one connection).
+	var roles []string
+	if sub := subjectOf(caller); in.Type == KeySecret && sub != "" && s.roles.Roles != nil {
+		var err error
+		if roles, err = s.roles.Roles(ctx, sub); err != nil {
+			return nil, "", fmt.Errorf("create api key: %w", err)
+		}
+	}
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return nil, "", err
@@ -417,8 +426,17 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 		_ = tx.Rollback()
 		return nil, "", fmt.Errorf("create api key: %w", err)
 	}
+	if len(roles) > 0 && s.roles.AssignTx != nil {
+		if err := s.roles.AssignTx(ctx, tx.Client(), "apikey:"+k.ID, roles); err != nil {
+			_ = tx.Rollback()
+			return nil, "", fmt.Errorf("create api key: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, "", err
+	}
+	if len(roles) > 0 {
+		s.rolesChanged(ctx)
 	}
 	return k, raw, nil
 }

@@ -39,6 +39,12 @@ func (s *Service) RequestPasswordReset(ctx context.Context, tn *ent.Tenant, acto
 		}
 		return nil
 	}
+	if err := s.guardAddress(ctx, tn); err != nil {
+		return err
+	}
+	if err := s.guardResets(ctx, tn, NormalizeEmail(identifier)); err != nil {
+		return err
+	}
 	_, err := s.resetToken(ctx, tn, actorType, provider, NormalizeEmail(identifier), metadata)
 	return err
 }

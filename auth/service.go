@@ -69,17 +69,20 @@ type Service struct {
 	keys    *Keys
 	tokens  *Tokens
 	apiKeys *APIKeys
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
+	// throttle limits login, registration and reset attempts.
+	throttle Throttle
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
 	// onInviteAccepted assigns an invite's roles (set by rbac wiring).
 	onInviteAccepted func(ctx context.Context, u *ent.User, roles []string) error
+	roles            RoleHooks
 }
 
 // NewService returns the auth service.
 func NewService(db *ent.Client, store Store, hasher *Hasher, keys *Keys, tokens *Tokens, apiKeys *APIKeys, cfg Config, log *slog.Logger) *Service {
 	cfg.defaults()
-	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, cfg: cfg, log: log, now: time.Now}
+	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: time.Now}
 }
 
 // Keys returns the key manager.
@@ -204,6 +207,9 @@ func (s *Service) checkPasswordPolicy(tn *ent.Tenant, pw string) error {
 	if utf8.RuneCountInString(pw) < min {
 		return gatehouse.Errorf(gatehouse.EINVALID, "Password must be at least %d characters", min)
 	}
+	if IsCommonPassword(pw) {
+		return gatehouse.Errorf(gatehouse.EINVALID, "Password is too common: choose one that is not on lists of frequently used passwords")
+	}
 	return nil
 }
 
@@ -238,8 +244,15 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 	if err != nil {
 		return "", err
 	}
+	if err := s.guardAddress(ctx, tn); err != nil {
+		return "", err
+	}
+	if err := s.guardAccount(ctx, tn, email); err != nil {
+		return "", err
+	}
 	if len(pw) > MaxPasswordBytes {
 		s.hasher.VerifyDummy(ctx, pw[:MaxPasswordBytes])
+		s.accountFailed(ctx, tn, email)
 		return "", ErrInvalidCredentials
 	}
 	pi, err := s.findEmailIdentity(ctx, s.db, email)
@@ -247,8 +260,10 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 		return "", err
 	}
 	if pi == nil || pi.Edges.AuthIdentity == nil {
-		// Equal work for unknown emails: no enumeration by timing.
+		// Equal work for unknown emails: no enumeration by timing, and the
+		// same back-off, so throttling tells nothing either.
 		s.hasher.VerifyDummy(ctx, pw)
+		s.accountFailed(ctx, tn, email)
 		return "", ErrInvalidCredentials
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, passwordHash(pi))
@@ -256,8 +271,10 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 		return "", ctx.Err()
 	}
 	if !ok {
+		s.accountFailed(ctx, tn, email)
 		return "", ErrInvalidCredentials
 	}
+	s.accountSucceeded(ctx, tn, email)
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
 			meta := copyMap(pi.ProviderMetadata)
@@ -273,6 +290,9 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType, provider, sid string, authTime int64) (string, error) {
 	app := copyMap(ai.AppMetadata)
 	actorID, _ := app[actorType+"_id"].(string)
+	if err := s.setRoleClaim(ctx, app, actorType, actorID); err != nil {
+		return "", err
+	}
 	c := &Claims{
 		ActorID:        actorID,
 		ActorType:      actorType,
@@ -300,6 +320,9 @@ func (s *Service) Register(ctx context.Context, tn *ent.Tenant, actorType, provi
 	}
 	if email == "" {
 		return "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Email should be a string")
+	}
+	if err := s.guardAddress(ctx, tn); err != nil {
+		return "", err
 	}
 	pi, err := s.findEmailIdentity(ctx, s.db, email)
 	if err != nil {
@@ -339,6 +362,7 @@ func (s *Service) registrationToken(ctx context.Context, tn *ent.Tenant, ai *ent
 		AuthTime:       s.now().Unix(),
 	}
 	delete(c.AppMetadata, actorType+"_id")
+	delete(c.AppMetadata, "roles")
 	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
 }
 
@@ -421,6 +445,9 @@ func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (str
 		if _, ok := c.AppMetadata[k]; !ok && !strings.HasSuffix(k, "_id") {
 			c.AppMetadata[k] = v
 		}
+	}
+	if err := s.setRoleClaim(ctx, c.AppMetadata, ac.ActorType, actorID); err != nil {
+		return "", err
 	}
 	if c.SessionID == "" {
 		c.SessionID = newJTI()

@@ -65,6 +65,9 @@ func NewRedisStore(c redis.UniversalClient, prefix string) *RedisStore {
 	}
 }
 
+// Prefix returns the key prefix of the store.
+func (s *RedisStore) Prefix() string { return s.prefix }
+
 // key returns the key of id of the given kind in tenantID, which the caller
 // has checked.
 func (s *RedisStore) key(tenantID, kind, id string) string {

@@ -128,6 +128,12 @@ func (s *Service) DeleteUser(ctx context.Context, caller *Context, id string) er
 		return fmt.Errorf("delete user: %w", err)
 	}
 	var identities []string
+	if n > 0 && s.roles.RemoveTx != nil {
+		if err := s.roles.RemoveTx(ctx, tx.Client(), "user:"+id); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	if n > 0 {
 		identities, err = unlinkActor(ctx, tx.Client(), "user_id", id)
 		if err != nil {
@@ -141,6 +147,9 @@ func (s *Service) DeleteUser(ctx context.Context, caller *Context, id string) er
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete user: %w", err)
+	}
+	if n > 0 {
+		s.rolesChanged(ctx)
 	}
 	for _, ai := range identities {
 		if err := s.revokeIdentity(ctx, tn.ID, ai); err != nil {
@@ -230,8 +239,8 @@ type CreateUserInput struct {
 }
 
 // CreateUser makes an admin user with an emailpass identity (the CLI's
-// `gatehouse user create`, Medusa's `medusa user`). Errors: invalid,
-// duplicate.
+// `gatehouse user create`, Medusa's `medusa user`), with the super admin
+// role when RoleHooks are set. Errors: invalid, duplicate.
 func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*ent.User, error) {
 	tn, err := tenantOf(ctx)
 	if err != nil {
@@ -271,9 +280,17 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*ent.User
 		_ = tx.Rollback()
 		return nil, err
 	}
+	// Medusa's CLI makes super admins.
+	if s.roles.AssignTx != nil && s.roles.SuperAdmin != "" {
+		if err := s.roles.AssignTx(ctx, tx.Client(), "user:"+u.ID, []string{s.roles.SuperAdmin}); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("create user: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
 	}
+	s.rolesChanged(ctx)
 	return u, nil
 }
 

@@ -23,6 +23,10 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/invite"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
+	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
+	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
+	"github.com/gatehousehq/gatehouse/ent/rbacrole"
+	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -52,6 +56,14 @@ type Client struct {
 	PasswordResetToken *PasswordResetTokenClient
 	// ProviderIdentity is the client for interacting with the ProviderIdentity builders.
 	ProviderIdentity *ProviderIdentityClient
+	// RBACAssignment is the client for interacting with the RBACAssignment builders.
+	RBACAssignment *RBACAssignmentClient
+	// RBACPolicy is the client for interacting with the RBACPolicy builders.
+	RBACPolicy *RBACPolicyClient
+	// RBACRole is the client for interacting with the RBACRole builders.
+	RBACRole *RBACRoleClient
+	// RBACRolePolicy is the client for interacting with the RBACRolePolicy builders.
+	RBACRolePolicy *RBACRolePolicyClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -79,6 +91,10 @@ func (c *Client) init() {
 	c.Invite = NewInviteClient(c.config)
 	c.PasswordResetToken = NewPasswordResetTokenClient(c.config)
 	c.ProviderIdentity = NewProviderIdentityClient(c.config)
+	c.RBACAssignment = NewRBACAssignmentClient(c.config)
+	c.RBACPolicy = NewRBACPolicyClient(c.config)
+	c.RBACRole = NewRBACRoleClient(c.config)
+	c.RBACRolePolicy = NewRBACRolePolicyClient(c.config)
 	c.SalesChannel = NewSalesChannelClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
@@ -183,6 +199,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Invite:             NewInviteClient(cfg),
 		PasswordResetToken: NewPasswordResetTokenClient(cfg),
 		ProviderIdentity:   NewProviderIdentityClient(cfg),
+		RBACAssignment:     NewRBACAssignmentClient(cfg),
+		RBACPolicy:         NewRBACPolicyClient(cfg),
+		RBACRole:           NewRBACRoleClient(cfg),
+		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -214,6 +234,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Invite:             NewInviteClient(cfg),
 		PasswordResetToken: NewPasswordResetTokenClient(cfg),
 		ProviderIdentity:   NewProviderIdentityClient(cfg),
+		RBACAssignment:     NewRBACAssignmentClient(cfg),
+		RBACPolicy:         NewRBACPolicyClient(cfg),
+		RBACRole:           NewRBACRoleClient(cfg),
+		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -248,8 +272,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.PasswordResetToken, c.ProviderIdentity, c.SalesChannel, c.SigningKey,
-		c.Tenant, c.User,
+		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
+		c.RBACRole, c.RBACRolePolicy, c.SalesChannel, c.SigningKey, c.Tenant, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,8 +284,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.PasswordResetToken, c.ProviderIdentity, c.SalesChannel, c.SigningKey,
-		c.Tenant, c.User,
+		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
+		c.RBACRole, c.RBACRolePolicy, c.SalesChannel, c.SigningKey, c.Tenant, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -286,6 +310,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PasswordResetToken.mutate(ctx, m)
 	case *ProviderIdentityMutation:
 		return c.ProviderIdentity.mutate(ctx, m)
+	case *RBACAssignmentMutation:
+		return c.RBACAssignment.mutate(ctx, m)
+	case *RBACPolicyMutation:
+		return c.RBACPolicy.mutate(ctx, m)
+	case *RBACRoleMutation:
+		return c.RBACRole.mutate(ctx, m)
+	case *RBACRolePolicyMutation:
+		return c.RBACRolePolicy.mutate(ctx, m)
 	case *SalesChannelMutation:
 		return c.SalesChannel.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -1441,6 +1473,546 @@ func (c *ProviderIdentityClient) mutate(ctx context.Context, m *ProviderIdentity
 	}
 }
 
+// RBACAssignmentClient is a client for the RBACAssignment schema.
+type RBACAssignmentClient struct {
+	config
+}
+
+// NewRBACAssignmentClient returns a client for the RBACAssignment from the given config.
+func NewRBACAssignmentClient(c config) *RBACAssignmentClient {
+	return &RBACAssignmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `rbacassignment.Hooks(f(g(h())))`.
+func (c *RBACAssignmentClient) Use(hooks ...Hook) {
+	c.hooks.RBACAssignment = append(c.hooks.RBACAssignment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `rbacassignment.Intercept(f(g(h())))`.
+func (c *RBACAssignmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RBACAssignment = append(c.inters.RBACAssignment, interceptors...)
+}
+
+// Create returns a builder for creating a RBACAssignment entity.
+func (c *RBACAssignmentClient) Create() *RBACAssignmentCreate {
+	mutation := newRBACAssignmentMutation(c.config, OpCreate)
+	return &RBACAssignmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RBACAssignment entities.
+func (c *RBACAssignmentClient) CreateBulk(builders ...*RBACAssignmentCreate) *RBACAssignmentCreateBulk {
+	return &RBACAssignmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RBACAssignmentClient) MapCreateBulk(slice any, setFunc func(*RBACAssignmentCreate, int)) *RBACAssignmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RBACAssignmentCreateBulk{err: fmt.Errorf("calling to RBACAssignmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RBACAssignmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RBACAssignmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RBACAssignment.
+func (c *RBACAssignmentClient) Update() *RBACAssignmentUpdate {
+	mutation := newRBACAssignmentMutation(c.config, OpUpdate)
+	return &RBACAssignmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RBACAssignmentClient) UpdateOne(_m *RBACAssignment) *RBACAssignmentUpdateOne {
+	mutation := newRBACAssignmentMutation(c.config, OpUpdateOne, withRBACAssignment(_m))
+	return &RBACAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RBACAssignmentClient) UpdateOneID(id string) *RBACAssignmentUpdateOne {
+	mutation := newRBACAssignmentMutation(c.config, OpUpdateOne, withRBACAssignmentID(id))
+	return &RBACAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RBACAssignment.
+func (c *RBACAssignmentClient) Delete() *RBACAssignmentDelete {
+	mutation := newRBACAssignmentMutation(c.config, OpDelete)
+	return &RBACAssignmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RBACAssignmentClient) DeleteOne(_m *RBACAssignment) *RBACAssignmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RBACAssignmentClient) DeleteOneID(id string) *RBACAssignmentDeleteOne {
+	builder := c.Delete().Where(rbacassignment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RBACAssignmentDeleteOne{builder}
+}
+
+// Query returns a query builder for RBACAssignment.
+func (c *RBACAssignmentClient) Query() *RBACAssignmentQuery {
+	return &RBACAssignmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRBACAssignment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RBACAssignment entity by its id.
+func (c *RBACAssignmentClient) Get(ctx context.Context, id string) (*RBACAssignment, error) {
+	return c.Query().Where(rbacassignment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RBACAssignmentClient) GetX(ctx context.Context, id string) *RBACAssignment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RBACAssignmentClient) Hooks() []Hook {
+	hooks := c.hooks.RBACAssignment
+	return append(hooks[:len(hooks):len(hooks)], rbacassignment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RBACAssignmentClient) Interceptors() []Interceptor {
+	inters := c.inters.RBACAssignment
+	return append(inters[:len(inters):len(inters)], rbacassignment.Interceptors[:]...)
+}
+
+func (c *RBACAssignmentClient) mutate(ctx context.Context, m *RBACAssignmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RBACAssignmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RBACAssignmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RBACAssignmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RBACAssignmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RBACAssignment mutation op: %q", m.Op())
+	}
+}
+
+// RBACPolicyClient is a client for the RBACPolicy schema.
+type RBACPolicyClient struct {
+	config
+}
+
+// NewRBACPolicyClient returns a client for the RBACPolicy from the given config.
+func NewRBACPolicyClient(c config) *RBACPolicyClient {
+	return &RBACPolicyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `rbacpolicy.Hooks(f(g(h())))`.
+func (c *RBACPolicyClient) Use(hooks ...Hook) {
+	c.hooks.RBACPolicy = append(c.hooks.RBACPolicy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `rbacpolicy.Intercept(f(g(h())))`.
+func (c *RBACPolicyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RBACPolicy = append(c.inters.RBACPolicy, interceptors...)
+}
+
+// Create returns a builder for creating a RBACPolicy entity.
+func (c *RBACPolicyClient) Create() *RBACPolicyCreate {
+	mutation := newRBACPolicyMutation(c.config, OpCreate)
+	return &RBACPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RBACPolicy entities.
+func (c *RBACPolicyClient) CreateBulk(builders ...*RBACPolicyCreate) *RBACPolicyCreateBulk {
+	return &RBACPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RBACPolicyClient) MapCreateBulk(slice any, setFunc func(*RBACPolicyCreate, int)) *RBACPolicyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RBACPolicyCreateBulk{err: fmt.Errorf("calling to RBACPolicyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RBACPolicyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RBACPolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RBACPolicy.
+func (c *RBACPolicyClient) Update() *RBACPolicyUpdate {
+	mutation := newRBACPolicyMutation(c.config, OpUpdate)
+	return &RBACPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RBACPolicyClient) UpdateOne(_m *RBACPolicy) *RBACPolicyUpdateOne {
+	mutation := newRBACPolicyMutation(c.config, OpUpdateOne, withRBACPolicy(_m))
+	return &RBACPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RBACPolicyClient) UpdateOneID(id string) *RBACPolicyUpdateOne {
+	mutation := newRBACPolicyMutation(c.config, OpUpdateOne, withRBACPolicyID(id))
+	return &RBACPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RBACPolicy.
+func (c *RBACPolicyClient) Delete() *RBACPolicyDelete {
+	mutation := newRBACPolicyMutation(c.config, OpDelete)
+	return &RBACPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RBACPolicyClient) DeleteOne(_m *RBACPolicy) *RBACPolicyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RBACPolicyClient) DeleteOneID(id string) *RBACPolicyDeleteOne {
+	builder := c.Delete().Where(rbacpolicy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RBACPolicyDeleteOne{builder}
+}
+
+// Query returns a query builder for RBACPolicy.
+func (c *RBACPolicyClient) Query() *RBACPolicyQuery {
+	return &RBACPolicyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRBACPolicy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RBACPolicy entity by its id.
+func (c *RBACPolicyClient) Get(ctx context.Context, id string) (*RBACPolicy, error) {
+	return c.Query().Where(rbacpolicy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RBACPolicyClient) GetX(ctx context.Context, id string) *RBACPolicy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RBACPolicyClient) Hooks() []Hook {
+	hooks := c.hooks.RBACPolicy
+	return append(hooks[:len(hooks):len(hooks)], rbacpolicy.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RBACPolicyClient) Interceptors() []Interceptor {
+	inters := c.inters.RBACPolicy
+	return append(inters[:len(inters):len(inters)], rbacpolicy.Interceptors[:]...)
+}
+
+func (c *RBACPolicyClient) mutate(ctx context.Context, m *RBACPolicyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RBACPolicyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RBACPolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RBACPolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RBACPolicyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RBACPolicy mutation op: %q", m.Op())
+	}
+}
+
+// RBACRoleClient is a client for the RBACRole schema.
+type RBACRoleClient struct {
+	config
+}
+
+// NewRBACRoleClient returns a client for the RBACRole from the given config.
+func NewRBACRoleClient(c config) *RBACRoleClient {
+	return &RBACRoleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `rbacrole.Hooks(f(g(h())))`.
+func (c *RBACRoleClient) Use(hooks ...Hook) {
+	c.hooks.RBACRole = append(c.hooks.RBACRole, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `rbacrole.Intercept(f(g(h())))`.
+func (c *RBACRoleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RBACRole = append(c.inters.RBACRole, interceptors...)
+}
+
+// Create returns a builder for creating a RBACRole entity.
+func (c *RBACRoleClient) Create() *RBACRoleCreate {
+	mutation := newRBACRoleMutation(c.config, OpCreate)
+	return &RBACRoleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RBACRole entities.
+func (c *RBACRoleClient) CreateBulk(builders ...*RBACRoleCreate) *RBACRoleCreateBulk {
+	return &RBACRoleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RBACRoleClient) MapCreateBulk(slice any, setFunc func(*RBACRoleCreate, int)) *RBACRoleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RBACRoleCreateBulk{err: fmt.Errorf("calling to RBACRoleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RBACRoleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RBACRoleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RBACRole.
+func (c *RBACRoleClient) Update() *RBACRoleUpdate {
+	mutation := newRBACRoleMutation(c.config, OpUpdate)
+	return &RBACRoleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RBACRoleClient) UpdateOne(_m *RBACRole) *RBACRoleUpdateOne {
+	mutation := newRBACRoleMutation(c.config, OpUpdateOne, withRBACRole(_m))
+	return &RBACRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RBACRoleClient) UpdateOneID(id string) *RBACRoleUpdateOne {
+	mutation := newRBACRoleMutation(c.config, OpUpdateOne, withRBACRoleID(id))
+	return &RBACRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RBACRole.
+func (c *RBACRoleClient) Delete() *RBACRoleDelete {
+	mutation := newRBACRoleMutation(c.config, OpDelete)
+	return &RBACRoleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RBACRoleClient) DeleteOne(_m *RBACRole) *RBACRoleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RBACRoleClient) DeleteOneID(id string) *RBACRoleDeleteOne {
+	builder := c.Delete().Where(rbacrole.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RBACRoleDeleteOne{builder}
+}
+
+// Query returns a query builder for RBACRole.
+func (c *RBACRoleClient) Query() *RBACRoleQuery {
+	return &RBACRoleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRBACRole},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RBACRole entity by its id.
+func (c *RBACRoleClient) Get(ctx context.Context, id string) (*RBACRole, error) {
+	return c.Query().Where(rbacrole.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RBACRoleClient) GetX(ctx context.Context, id string) *RBACRole {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RBACRoleClient) Hooks() []Hook {
+	hooks := c.hooks.RBACRole
+	return append(hooks[:len(hooks):len(hooks)], rbacrole.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RBACRoleClient) Interceptors() []Interceptor {
+	inters := c.inters.RBACRole
+	return append(inters[:len(inters):len(inters)], rbacrole.Interceptors[:]...)
+}
+
+func (c *RBACRoleClient) mutate(ctx context.Context, m *RBACRoleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RBACRoleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RBACRoleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RBACRoleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RBACRoleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RBACRole mutation op: %q", m.Op())
+	}
+}
+
+// RBACRolePolicyClient is a client for the RBACRolePolicy schema.
+type RBACRolePolicyClient struct {
+	config
+}
+
+// NewRBACRolePolicyClient returns a client for the RBACRolePolicy from the given config.
+func NewRBACRolePolicyClient(c config) *RBACRolePolicyClient {
+	return &RBACRolePolicyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `rbacrolepolicy.Hooks(f(g(h())))`.
+func (c *RBACRolePolicyClient) Use(hooks ...Hook) {
+	c.hooks.RBACRolePolicy = append(c.hooks.RBACRolePolicy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `rbacrolepolicy.Intercept(f(g(h())))`.
+func (c *RBACRolePolicyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RBACRolePolicy = append(c.inters.RBACRolePolicy, interceptors...)
+}
+
+// Create returns a builder for creating a RBACRolePolicy entity.
+func (c *RBACRolePolicyClient) Create() *RBACRolePolicyCreate {
+	mutation := newRBACRolePolicyMutation(c.config, OpCreate)
+	return &RBACRolePolicyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RBACRolePolicy entities.
+func (c *RBACRolePolicyClient) CreateBulk(builders ...*RBACRolePolicyCreate) *RBACRolePolicyCreateBulk {
+	return &RBACRolePolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RBACRolePolicyClient) MapCreateBulk(slice any, setFunc func(*RBACRolePolicyCreate, int)) *RBACRolePolicyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RBACRolePolicyCreateBulk{err: fmt.Errorf("calling to RBACRolePolicyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RBACRolePolicyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RBACRolePolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RBACRolePolicy.
+func (c *RBACRolePolicyClient) Update() *RBACRolePolicyUpdate {
+	mutation := newRBACRolePolicyMutation(c.config, OpUpdate)
+	return &RBACRolePolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RBACRolePolicyClient) UpdateOne(_m *RBACRolePolicy) *RBACRolePolicyUpdateOne {
+	mutation := newRBACRolePolicyMutation(c.config, OpUpdateOne, withRBACRolePolicy(_m))
+	return &RBACRolePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RBACRolePolicyClient) UpdateOneID(id string) *RBACRolePolicyUpdateOne {
+	mutation := newRBACRolePolicyMutation(c.config, OpUpdateOne, withRBACRolePolicyID(id))
+	return &RBACRolePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RBACRolePolicy.
+func (c *RBACRolePolicyClient) Delete() *RBACRolePolicyDelete {
+	mutation := newRBACRolePolicyMutation(c.config, OpDelete)
+	return &RBACRolePolicyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RBACRolePolicyClient) DeleteOne(_m *RBACRolePolicy) *RBACRolePolicyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RBACRolePolicyClient) DeleteOneID(id string) *RBACRolePolicyDeleteOne {
+	builder := c.Delete().Where(rbacrolepolicy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RBACRolePolicyDeleteOne{builder}
+}
+
+// Query returns a query builder for RBACRolePolicy.
+func (c *RBACRolePolicyClient) Query() *RBACRolePolicyQuery {
+	return &RBACRolePolicyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRBACRolePolicy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RBACRolePolicy entity by its id.
+func (c *RBACRolePolicyClient) Get(ctx context.Context, id string) (*RBACRolePolicy, error) {
+	return c.Query().Where(rbacrolepolicy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RBACRolePolicyClient) GetX(ctx context.Context, id string) *RBACRolePolicy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RBACRolePolicyClient) Hooks() []Hook {
+	hooks := c.hooks.RBACRolePolicy
+	return append(hooks[:len(hooks):len(hooks)], rbacrolepolicy.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RBACRolePolicyClient) Interceptors() []Interceptor {
+	inters := c.inters.RBACRolePolicy
+	return append(inters[:len(inters):len(inters)], rbacrolepolicy.Interceptors[:]...)
+}
+
+func (c *RBACRolePolicyClient) mutate(ctx context.Context, m *RBACRolePolicyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RBACRolePolicyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RBACRolePolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RBACRolePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RBACRolePolicyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RBACRolePolicy mutation op: %q", m.Op())
+	}
+}
+
 // SalesChannelClient is a client for the SalesChannel schema.
 type SalesChannelClient struct {
 	config
@@ -2015,11 +2587,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		APIKey, AuthIdentity, Customer, Domain, Event, Invite, PasswordResetToken,
-		ProviderIdentity, SalesChannel, SigningKey, Tenant, User []ent.Hook
+		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
+		SalesChannel, SigningKey, Tenant, User []ent.Hook
 	}
 	inters struct {
 		APIKey, AuthIdentity, Customer, Domain, Event, Invite, PasswordResetToken,
-		ProviderIdentity, SalesChannel, SigningKey, Tenant, User []ent.Interceptor
+		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
+		SalesChannel, SigningKey, Tenant, User []ent.Interceptor
 	}
 )
 

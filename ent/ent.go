@@ -20,6 +20,10 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/invite"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
+	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
+	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
+	"github.com/gatehousehq/gatehouse/ent/rbacrole"
+	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -92,6 +96,10 @@ func checkColumn(t, c string) error {
 			invite.Table:             invite.ValidColumn,
 			passwordresettoken.Table: passwordresettoken.ValidColumn,
 			provideridentity.Table:   provideridentity.ValidColumn,
+			rbacassignment.Table:     rbacassignment.ValidColumn,
+			rbacpolicy.Table:         rbacpolicy.ValidColumn,
+			rbacrole.Table:           rbacrole.ValidColumn,
+			rbacrolepolicy.Table:     rbacrolepolicy.ValidColumn,
 			saleschannel.Table:       saleschannel.ValidColumn,
 			signingkey.Table:         signingkey.ValidColumn,
 			tenant.Table:             tenant.ValidColumn,

@@ -30,6 +30,14 @@ type Tx struct {
 	PasswordResetToken *PasswordResetTokenClient
 	// ProviderIdentity is the client for interacting with the ProviderIdentity builders.
 	ProviderIdentity *ProviderIdentityClient
+	// RBACAssignment is the client for interacting with the RBACAssignment builders.
+	RBACAssignment *RBACAssignmentClient
+	// RBACPolicy is the client for interacting with the RBACPolicy builders.
+	RBACPolicy *RBACPolicyClient
+	// RBACRole is the client for interacting with the RBACRole builders.
+	RBACRole *RBACRoleClient
+	// RBACRolePolicy is the client for interacting with the RBACRolePolicy builders.
+	RBACRolePolicy *RBACRolePolicyClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -177,6 +185,10 @@ func (tx *Tx) init() {
 	tx.Invite = NewInviteClient(tx.config)
 	tx.PasswordResetToken = NewPasswordResetTokenClient(tx.config)
 	tx.ProviderIdentity = NewProviderIdentityClient(tx.config)
+	tx.RBACAssignment = NewRBACAssignmentClient(tx.config)
+	tx.RBACPolicy = NewRBACPolicyClient(tx.config)
+	tx.RBACRole = NewRBACRoleClient(tx.config)
+	tx.RBACRolePolicy = NewRBACRolePolicyClient(tx.config)
 	tx.SalesChannel = NewSalesChannelClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)

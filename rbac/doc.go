@@ -1,9 +1,10 @@
-// Package rbac will own authorization: the Casbin model (RBAC with domains,
-// domain = tenant id), per-tenant enforcers with a decision cache, the Ent
-// adapter, sales-channel scoping and Medusa-style roles and policies. It may
-// import tenants, ent and observability.
+// Package rbac owns authorization: the Casbin model (RBAC with domains,
+// domain = tenant id, embedded from model.conf), the Ent-backed Casbin
+// adapter, one enforcer per tenant with a decision cache (Authorizer), and
+// Medusa-style roles and policies with their escalation guards (Service). It
+// may import tenants, ent and observability; the rest of the code sees
+// Authorizer and Service, never Casbin types.
 //
-// Not built yet (issue "RBAC with Casbin per tenant"): until then every
-// authenticated admin of a tenant, and every secret key, may use every admin
-// route of that tenant, as in Medusa with RBAC off.
+// Subjects are "user:{id}" and "apikey:{id}". Every tenant is seeded with
+// role_super_admin (*:*), role_admin and role_viewer.
 package rbac

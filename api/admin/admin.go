@@ -1,5 +1,5 @@
 // Package admin serves Medusa's /admin routes of a tenant: users, invites,
-// API keys and sales channels. Authentication happens before these handlers
+// API keys, sales channels and RBAC roles. Authentication happens before these handlers
 // run; they read the caller from the request context.
 package admin
 
@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -16,6 +17,7 @@ import (
 type Deps struct {
 	Auth     *auth.Service
 	Channels *tenants.Channels
+	RBAC     *rbac.Service
 }
 
 // Register mounts the admin routes on g (already authenticated).
@@ -24,6 +26,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	registerInvites(g, d)
 	registerSalesChannels(g, d)
 	registerAPIKeys(g, d)
+	registerRBAC(g, d)
 }
 
 // isoTime renders times as Medusa does (ISO 8601, UTC, milliseconds).

@@ -66,6 +66,12 @@ func registerInvites(g *gin.RouterGroup, d Deps) {
 		if err := wire.Bind(c, &in); err != nil {
 			return err
 		}
+		if len(in.Roles) > 0 {
+			// The inviter must hold what the roles grant (Medusa's workflow check).
+			if err := d.RBAC.CheckAssignable(c.Request.Context(), callerOrNone(c), in.Roles); err != nil {
+				return err
+			}
+		}
 		inv, tok, err := d.Auth.CreateInvite(c.Request.Context(), auth.InviteInput{Email: *in.Email, Roles: in.Roles, Metadata: in.Metadata})
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ func TestPartnerKeyChannelScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok := env.Admin(t, tn, "admin@partner.test", "password123")
+	_, tok := env.Admin(t, tn, "admin@partner.test", "correct-horse-9")
 	mine := mkChannel(t, env, tn, tok, "mine")
 	other := mkChannel(t, env, tn, tok, "other")
 	body := wantStatus(t, "create partner key", env.Do(t, "POST", "/admin/api-keys",
@@ -74,7 +74,7 @@ func TestPartnerKeyChannelScope(t *testing.T) {
 func TestAPIKeyRevokedAtFilter(t *testing.T) {
 	env := apitest.New(t)
 	tn := env.Tenant(t, "filters")
-	_, tok := env.Admin(t, tn, "admin@filters.test", "password123")
+	_, tok := env.Admin(t, tn, "admin@filters.test", "correct-horse-9")
 	live, _ := mkKey(t, env, tn, tok, "live", "secret")
 	dead, _ := mkKey(t, env, tn, tok, "dead", "secret")
 	wantStatus(t, "revoke", env.Do(t, "POST", "/admin/api-keys/"+dead+"/revoke", map[string]any{}, as(tn, tok)...), 200)

@@ -69,7 +69,7 @@ func TestSalesChannelsCRUD(t *testing.T) {
 		"authorization", "Bearer "+env.PlatformKey); r.Status != http.StatusOK {
 		t.Fatalf("add domain = %d %s", r.Status, r.Body)
 	}
-	_, token := env.Admin(t, acme, "admin@acme.test", "password123")
+	_, token := env.Admin(t, acme, "admin@acme.test", "correct-horse-9")
 
 	for _, way := range scWays() {
 		t.Run(way.name, func(t *testing.T) {
@@ -151,7 +151,7 @@ func TestSalesChannelsCRUD(t *testing.T) {
 func TestSalesChannelsFilters(t *testing.T) {
 	env := apitest.New(t)
 	acme := env.Tenant(t, "acme")
-	_, token := env.Admin(t, acme, "admin@acme.test", "password123")
+	_, token := env.Admin(t, acme, "admin@acme.test", "correct-horse-9")
 	do := func(method, path string, body any) *apitest.Response {
 		t.Helper()
 		return env.Do(t, method, "/admin"+path, body, "authorization", "Bearer "+token, "x-tenant-id", "acme")
@@ -208,7 +208,7 @@ func TestSalesChannelsFilters(t *testing.T) {
 func TestSalesChannelsValidation(t *testing.T) {
 	env := apitest.New(t)
 	acme := env.Tenant(t, "acme")
-	_, token := env.Admin(t, acme, "admin@acme.test", "password123")
+	_, token := env.Admin(t, acme, "admin@acme.test", "correct-horse-9")
 	do := func(method, path string, body any) *apitest.Response {
 		t.Helper()
 		return env.Do(t, method, "/admin"+path, body, "authorization", "Bearer "+token, "x-tenant-id", "acme")
@@ -264,7 +264,7 @@ func TestSalesChannelsValidation(t *testing.T) {
 func TestSalesChannelsPublishableKeys(t *testing.T) {
 	env := apitest.New(t)
 	acme := env.Tenant(t, "acme")
-	_, token := env.Admin(t, acme, "admin@acme.test", "password123")
+	_, token := env.Admin(t, acme, "admin@acme.test", "correct-horse-9")
 	do := func(method, path string, body any) *apitest.Response {
 		t.Helper()
 		return env.Do(t, method, "/admin"+path, body, "authorization", "Bearer "+token, "x-tenant-id", "acme")
@@ -311,8 +311,8 @@ func TestSalesChannelsTenantIsolation(t *testing.T) {
 	env := apitest.New(t)
 	acme := env.Tenant(t, "acme")
 	beta := env.Tenant(t, "beta")
-	_, acmeToken := env.Admin(t, acme, "admin@acme.test", "password123")
-	_, betaToken := env.Admin(t, beta, "admin@beta.test", "password123")
+	_, acmeToken := env.Admin(t, acme, "admin@acme.test", "correct-horse-9")
+	_, betaToken := env.Admin(t, beta, "admin@beta.test", "correct-horse-9")
 	in := func(slug, token string) func(method, path string, body any) *apitest.Response {
 		return func(method, path string, body any) *apitest.Response {
 			t.Helper()

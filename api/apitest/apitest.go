@@ -27,6 +27,7 @@ import (
 	"github.com/gatehousehq/gatehouse/database/dbtest"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/observability"
+	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -42,6 +43,7 @@ type Env struct {
 	Tenants     *tenants.Registry
 	Channels    *tenants.Channels
 	Auth        *auth.Service
+	RBAC        *rbac.Service
 	Keys        *auth.Keys
 	Telemetry   *observability.Telemetry
 	PlatformKey string
@@ -90,20 +92,31 @@ func NewWith(t testing.TB, o Options) *Env {
 	hasher := auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	tokens := auth.NewTokens(e.Keys, "http://gatehouse.test", 0)
 	e.Auth = auth.NewService(e.DB.Client, e.Store, hasher, e.Keys, tokens, apiKeys, auth.Config{}, tel.Logger)
+	if th := newThrottle(t, e.Store); th != nil {
+		e.Auth.SetThrottle(th)
+	}
 	e.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, tn *ent.Tenant) error {
 		alg, _ := tn.Settings["jwt_algorithm"].(string)
 		return e.Keys.Create(ctx, tx, alg)
 	})
+	authz, err := rbac.NewAuthorizer(e.DB.Client, rbac.Options{Bus: e.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RBAC = rbac.NewService(e.DB.Client, authz)
+	e.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, _ *ent.Tenant) error { return rbac.Seed(ctx, tx) })
+	e.Auth.SetRoleHooks(auth.RoleHooks{Roles: e.RBAC.RoleIDs, RemoveTx: e.RBAC.RemoveSubjectTx, AssignTx: e.RBAC.AssignTx, Changed: e.RBAC.Changed,
+		SuperAdmin: rbac.RoleSuperAdmin})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, start := range []func(context.Context) error{e.Tenants.Start, e.Keys.Start, apiKeys.Start} {
+	for _, start := range []func(context.Context) error{e.Tenants.Start, e.Keys.Start, apiKeys.Start, authz.Start} {
 		if err := start(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close() })
+	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close(); authz.Close() })
 	h := api.New(api.Deps{
-		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, PlatformKey: e.PlatformKey,
+		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, RBAC: e.RBAC, PlatformKey: e.PlatformKey,
 		Ready: []api.Check{{Name: "database", Ping: e.DB.Ping}, {Name: "store", Ping: e.Store.Ping}},
 	})
 	e.Server = httptest.NewServer(h)
@@ -229,4 +242,49 @@ func (e *Env) Do(t testing.TB, method, path string, body any, headers ...string)
 	r := &Response{Status: res.StatusCode, Header: res.Header, Body: b}
 	_ = json.Unmarshal(b, &r.JSON)
 	return r
+}
+
+// newThrottle returns a Redis throttle sharing the Redis store's key prefix
+// (so two nodes of a test share limits, and cleanup removes its keys), or nil
+// for the memory store.
+func newThrottle(t testing.TB, s auth.Store) auth.Throttle {
+	t.Helper()
+	rs, ok := s.(*auth.RedisStore)
+	if !ok {
+		return nil
+	}
+	opt, err := redis.ParseURL(os.Getenv(RedisEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rc.Close() })
+	return auth.NewRedisThrottle(rc, rs.Prefix())
+}
+
+// SharedRedisPrefix returns a fresh Redis key prefix for two nodes of one
+// test to share (its keys are deleted at cleanup), or "" without Redis.
+func SharedRedisPrefix(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(RedisEnv)
+	if u == "" {
+		return ""
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "ghtestshared" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		opt, err := redis.ParseURL(u)
+		if err != nil {
+			return
+		}
+		rc := redis.NewClient(opt)
+		defer rc.Close()
+		ctx := context.Background()
+		iter := rc.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rc.Del(ctx, iter.Val())
+		}
+	})
+	return prefix
 }

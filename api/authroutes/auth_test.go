@@ -326,8 +326,12 @@ func TestRegister(t *testing.T) {
 		if r.Status != http.StatusBadRequest || r.JSON["type"] != "invalid_data" {
 			t.Fatalf("register with a 7-character password = %d %s, want 400 invalid_data", r.Status, r.Body)
 		}
-		// Nothing was created: the 8-character password now registers.
-		tokenOf(t, "register 8 chars", reg("customer", "short@acme.test", "12345678"))
+		// A common password is refused too (ASVS 6.2.4).
+		if r := reg("customer", "short@acme.test", "12345678"); r.Status != http.StatusBadRequest || r.JSON["type"] != "invalid_data" {
+			t.Fatalf("register with a common password = %d %s, want 400 invalid_data", r.Status, r.Body)
+		}
+		// Nothing was created: an uncommon 8-character password now registers.
+		tokenOf(t, "register 8 chars", reg("customer", "short@acme.test", "k3ng-uru"))
 	})
 }
 

@@ -198,7 +198,7 @@ func (h handlers) requestReset(c *gin.Context) error {
 	}
 	if err := h.Auth.RequestPasswordReset(c.Request.Context(), tenantOf(c), c.Param("actor_type"), c.Param("provider"), *in.Identifier, in.Metadata); err != nil {
 		switch gatehouse.ErrorCode(err) {
-		case gatehouse.EUNAVAILABLE, gatehouse.EINTERNAL, gatehouse.ENOTALLOWED:
+		case gatehouse.EUNAVAILABLE, gatehouse.EINTERNAL, gatehouse.ENOTALLOWED, gatehouse.ERATELIMITED:
 			return err
 		}
 	}

@@ -3,7 +3,9 @@ package wire
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/codes"
@@ -87,6 +89,10 @@ func Render(c *gin.Context, err error) {
 	if c.Writer.Written() {
 		c.Abort()
 		return
+	}
+	var ge *gatehouse.Error
+	if errors.As(err, &ge) && ge.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(ge.RetryAfter.Seconds()))))
 	}
 	c.AbortWithStatusJSON(status, body)
 }

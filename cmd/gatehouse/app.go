@@ -16,6 +16,7 @@ import (
 	"github.com/gatehousehq/gatehouse/database"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/observability"
+	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -31,6 +32,7 @@ type App struct {
 	Keys      *auth.Keys
 	APIKeys   *auth.APIKeys
 	Auth      *auth.Service
+	RBAC      *rbac.Service
 	Handler   *api.Server
 	closers   []func()
 }
@@ -102,18 +104,32 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, auth.Config{
 		TokenTTL: tokenTTL, Development: cfg.Env == "development",
 	}, tel.Logger)
+	if a.Redis != nil {
+		a.Auth.SetThrottle(auth.NewRedisThrottle(a.Redis, cfg.RedisPrefix))
+	}
 	a.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, t *ent.Tenant) error {
 		alg, _ := t.Settings["jwt_algorithm"].(string)
 		return a.Keys.Create(ctx, tx, alg)
 	})
+	authz, err := rbac.NewAuthorizer(db.Client, rbac.Options{Bus: a.Store})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.RBAC = rbac.NewService(db.Client, authz)
+	a.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, _ *ent.Tenant) error { return rbac.Seed(ctx, tx) })
+	a.Auth.SetRoleHooks(auth.RoleHooks{Roles: a.RBAC.RoleIDs, RemoveTx: a.RBAC.RemoveSubjectTx, AssignTx: a.RBAC.AssignTx, Changed: a.RBAC.Changed,
+		SuperAdmin: rbac.RoleSuperAdmin})
 
 	ready := []api.Check{{Name: "database", Ping: db.Ping}}
 	if a.Redis != nil {
 		ready = append(ready, api.Check{Name: "redis", Ping: a.Store.Ping})
 	}
 	a.Handler = api.New(api.Deps{
-		Telemetry: tel, Tenants: a.Tenants, Channels: a.Channels, Auth: a.Auth,
+		Telemetry: tel, Tenants: a.Tenants, Channels: a.Channels, Auth: a.Auth, RBAC: a.RBAC,
 		PlatformKey: cfg.PlatformKey, SecureCookies: cfg.Env != "development", Ready: ready,
+		TrustedProxies: cfg.TrustedProxies,
+		HSTS:           cfg.production(),
 	})
 	return a, nil
 }
@@ -132,6 +148,10 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.closers = append(a.closers, a.APIKeys.Close)
+	if err := a.RBAC.Authorizer().Start(ctx); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.RBAC.Authorizer().Close)
 	return nil
 }
 

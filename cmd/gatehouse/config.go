@@ -24,6 +24,9 @@ type Config struct {
 	PublicURL   string `env:"GATEHOUSE_PUBLIC_URL" envDefault:"http://localhost:9000"`
 	Traces      string `env:"GATEHOUSE_TRACES" envDefault:"none"`
 	LogLevel    string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
+	// TrustedProxies lists proxies (IPs or CIDRs) whose X-Forwarded-For
+	// names the client; empty: the connection's address is the client.
+	TrustedProxies []string `env:"GATEHOUSE_TRUSTED_PROXIES" envSeparator:","`
 	// RedisPrefix namespaces Redis keys (tests run side by side).
 	RedisPrefix string `env:"GATEHOUSE_REDIS_PREFIX" envDefault:"gh"`
 	// NoMigrate skips the schema migration on serve.

@@ -105,6 +105,54 @@ func (f ProviderIdentityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProviderIdentityMutation", m)
 }
 
+// The RBACAssignmentFunc type is an adapter to allow the use of ordinary
+// function as RBACAssignment mutator.
+type RBACAssignmentFunc func(context.Context, *ent.RBACAssignmentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RBACAssignmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RBACAssignmentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RBACAssignmentMutation", m)
+}
+
+// The RBACPolicyFunc type is an adapter to allow the use of ordinary
+// function as RBACPolicy mutator.
+type RBACPolicyFunc func(context.Context, *ent.RBACPolicyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RBACPolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RBACPolicyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RBACPolicyMutation", m)
+}
+
+// The RBACRoleFunc type is an adapter to allow the use of ordinary
+// function as RBACRole mutator.
+type RBACRoleFunc func(context.Context, *ent.RBACRoleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RBACRoleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RBACRoleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RBACRoleMutation", m)
+}
+
+// The RBACRolePolicyFunc type is an adapter to allow the use of ordinary
+// function as RBACRolePolicy mutator.
+type RBACRolePolicyFunc func(context.Context, *ent.RBACRolePolicyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RBACRolePolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RBACRolePolicyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RBACRolePolicyMutation", m)
+}
+
 // The SalesChannelFunc type is an adapter to allow the use of ordinary
 // function as SalesChannel mutator.
 type SalesChannelFunc func(context.Context, *ent.SalesChannelMutation) (ent.Value, error)

@@ -17,6 +17,10 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
+	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
+	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
+	"github.com/gatehousehq/gatehouse/ent/rbacrole"
+	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -295,6 +299,114 @@ func (f TraverseProviderIdentity) Traverse(ctx context.Context, q ent.Query) err
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProviderIdentityQuery", q)
 }
 
+// The RBACAssignmentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RBACAssignmentFunc func(context.Context, *ent.RBACAssignmentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RBACAssignmentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RBACAssignmentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RBACAssignmentQuery", q)
+}
+
+// The TraverseRBACAssignment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRBACAssignment func(context.Context, *ent.RBACAssignmentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRBACAssignment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRBACAssignment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RBACAssignmentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RBACAssignmentQuery", q)
+}
+
+// The RBACPolicyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RBACPolicyFunc func(context.Context, *ent.RBACPolicyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RBACPolicyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RBACPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RBACPolicyQuery", q)
+}
+
+// The TraverseRBACPolicy type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRBACPolicy func(context.Context, *ent.RBACPolicyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRBACPolicy) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRBACPolicy) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RBACPolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RBACPolicyQuery", q)
+}
+
+// The RBACRoleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RBACRoleFunc func(context.Context, *ent.RBACRoleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RBACRoleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RBACRoleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RBACRoleQuery", q)
+}
+
+// The TraverseRBACRole type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRBACRole func(context.Context, *ent.RBACRoleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRBACRole) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRBACRole) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RBACRoleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RBACRoleQuery", q)
+}
+
+// The RBACRolePolicyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RBACRolePolicyFunc func(context.Context, *ent.RBACRolePolicyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RBACRolePolicyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RBACRolePolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RBACRolePolicyQuery", q)
+}
+
+// The TraverseRBACRolePolicy type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRBACRolePolicy func(context.Context, *ent.RBACRolePolicyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRBACRolePolicy) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRBACRolePolicy) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RBACRolePolicyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RBACRolePolicyQuery", q)
+}
+
 // The SalesChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SalesChannelFunc func(context.Context, *ent.SalesChannelQuery) (ent.Value, error)
 
@@ -422,6 +534,14 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PasswordResetTokenQuery, predicate.PasswordResetToken, passwordresettoken.OrderOption]{typ: ent.TypePasswordResetToken, tq: q}, nil
 	case *ent.ProviderIdentityQuery:
 		return &query[*ent.ProviderIdentityQuery, predicate.ProviderIdentity, provideridentity.OrderOption]{typ: ent.TypeProviderIdentity, tq: q}, nil
+	case *ent.RBACAssignmentQuery:
+		return &query[*ent.RBACAssignmentQuery, predicate.RBACAssignment, rbacassignment.OrderOption]{typ: ent.TypeRBACAssignment, tq: q}, nil
+	case *ent.RBACPolicyQuery:
+		return &query[*ent.RBACPolicyQuery, predicate.RBACPolicy, rbacpolicy.OrderOption]{typ: ent.TypeRBACPolicy, tq: q}, nil
+	case *ent.RBACRoleQuery:
+		return &query[*ent.RBACRoleQuery, predicate.RBACRole, rbacrole.OrderOption]{typ: ent.TypeRBACRole, tq: q}, nil
+	case *ent.RBACRolePolicyQuery:
+		return &query[*ent.RBACRolePolicyQuery, predicate.RBACRolePolicy, rbacrolepolicy.OrderOption]{typ: ent.TypeRBACRolePolicy, tq: q}, nil
 	case *ent.SalesChannelQuery:
 		return &query[*ent.SalesChannelQuery, predicate.SalesChannel, saleschannel.OrderOption]{typ: ent.TypeSalesChannel, tq: q}, nil
 	case *ent.SigningKeyQuery:

@@ -251,6 +251,138 @@ var (
 			},
 		},
 	}
+	// RbacAssignmentsColumns holds the columns for the "rbac_assignments" table.
+	RbacAssignmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "subject_type", Type: field.TypeEnum, Enums: []string{"user", "apikey"}},
+		{Name: "subject_id", Type: field.TypeString},
+		{Name: "role_id", Type: field.TypeString},
+	}
+	// RbacAssignmentsTable holds the schema information for the "rbac_assignments" table.
+	RbacAssignmentsTable = &schema.Table{
+		Name:       "rbac_assignments",
+		Columns:    RbacAssignmentsColumns,
+		PrimaryKey: []*schema.Column{RbacAssignmentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rbacassignment_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RbacAssignmentsColumns[1]},
+			},
+			{
+				Name:    "rbacassignment_tenant_id_subject_type_subject_id_role_id",
+				Unique:  true,
+				Columns: []*schema.Column{RbacAssignmentsColumns[1], RbacAssignmentsColumns[4], RbacAssignmentsColumns[5], RbacAssignmentsColumns[6]},
+			},
+			{
+				Name:    "rbacassignment_tenant_id_role_id",
+				Unique:  false,
+				Columns: []*schema.Column{RbacAssignmentsColumns[1], RbacAssignmentsColumns[6]},
+			},
+		},
+	}
+	// RbacPoliciesColumns holds the columns for the "rbac_policies" table.
+	RbacPoliciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "policy_id", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString},
+		{Name: "resource", Type: field.TypeString},
+		{Name: "operation", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Nullable: true},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+	}
+	// RbacPoliciesTable holds the schema information for the "rbac_policies" table.
+	RbacPoliciesTable = &schema.Table{
+		Name:       "rbac_policies",
+		Columns:    RbacPoliciesColumns,
+		PrimaryKey: []*schema.Column{RbacPoliciesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rbacpolicy_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RbacPoliciesColumns[1]},
+			},
+			{
+				Name:    "rbacpolicy_tenant_id_policy_id",
+				Unique:  true,
+				Columns: []*schema.Column{RbacPoliciesColumns[1], RbacPoliciesColumns[4]},
+			},
+			{
+				Name:    "rbacpolicy_tenant_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{RbacPoliciesColumns[1], RbacPoliciesColumns[5]},
+			},
+		},
+	}
+	// RbacRolesColumns holds the columns for the "rbac_roles" table.
+	RbacRolesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "role_id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "parent_id", Type: field.TypeString, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+	}
+	// RbacRolesTable holds the schema information for the "rbac_roles" table.
+	RbacRolesTable = &schema.Table{
+		Name:       "rbac_roles",
+		Columns:    RbacRolesColumns,
+		PrimaryKey: []*schema.Column{RbacRolesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rbacrole_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RbacRolesColumns[1]},
+			},
+			{
+				Name:    "rbacrole_tenant_id_role_id",
+				Unique:  true,
+				Columns: []*schema.Column{RbacRolesColumns[1], RbacRolesColumns[4]},
+			},
+			{
+				Name:    "rbacrole_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{RbacRolesColumns[1], RbacRolesColumns[5]},
+			},
+		},
+	}
+	// RbacRolePoliciesColumns holds the columns for the "rbac_role_policies" table.
+	RbacRolePoliciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "role_id", Type: field.TypeString},
+		{Name: "policy_id", Type: field.TypeString},
+	}
+	// RbacRolePoliciesTable holds the schema information for the "rbac_role_policies" table.
+	RbacRolePoliciesTable = &schema.Table{
+		Name:       "rbac_role_policies",
+		Columns:    RbacRolePoliciesColumns,
+		PrimaryKey: []*schema.Column{RbacRolePoliciesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "rbacrolepolicy_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RbacRolePoliciesColumns[1]},
+			},
+			{
+				Name:    "rbacrolepolicy_tenant_id_role_id_policy_id",
+				Unique:  true,
+				Columns: []*schema.Column{RbacRolePoliciesColumns[1], RbacRolePoliciesColumns[4], RbacRolePoliciesColumns[5]},
+			},
+		},
+	}
 	// SalesChannelsColumns holds the columns for the "sales_channels" table.
 	SalesChannelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -381,6 +513,10 @@ var (
 		InvitesTable,
 		PasswordResetTokensTable,
 		ProviderIdentitiesTable,
+		RbacAssignmentsTable,
+		RbacPoliciesTable,
+		RbacRolesTable,
+		RbacRolePoliciesTable,
 		SalesChannelsTable,
 		SigningKeysTable,
 		TenantsTable,

@@ -30,6 +30,18 @@ type PasswordResetToken func(*sql.Selector)
 // ProviderIdentity is the predicate function for provideridentity builders.
 type ProviderIdentity func(*sql.Selector)
 
+// RBACAssignment is the predicate function for rbacassignment builders.
+type RBACAssignment func(*sql.Selector)
+
+// RBACPolicy is the predicate function for rbacpolicy builders.
+type RBACPolicy func(*sql.Selector)
+
+// RBACRole is the predicate function for rbacrole builders.
+type RBACRole func(*sql.Selector)
+
+// RBACRolePolicy is the predicate function for rbacrolepolicy builders.
+type RBACRolePolicy func(*sql.Selector)
+
 // SalesChannel is the predicate function for saleschannel builders.
 type SalesChannel func(*sql.Selector)
 

@@ -13,6 +13,10 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/invite"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
+	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
+	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
+	"github.com/gatehousehq/gatehouse/ent/rbacrole"
+	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/schema"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
@@ -352,6 +356,170 @@ func init() {
 	provideridentity.DefaultID = provideridentityDescID.Default.(func() string)
 	// provideridentity.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	provideridentity.IDValidator = provideridentityDescID.Validators[0].(func(string) error)
+	rbacassignmentMixin := schema.RBACAssignment{}.Mixin()
+	rbacassignmentMixinHooks0 := rbacassignmentMixin[0].Hooks()
+	rbacassignment.Hooks[0] = rbacassignmentMixinHooks0[0]
+	rbacassignmentMixinInters0 := rbacassignmentMixin[0].Interceptors()
+	rbacassignment.Interceptors[0] = rbacassignmentMixinInters0[0]
+	rbacassignmentMixinFields0 := rbacassignmentMixin[0].Fields()
+	_ = rbacassignmentMixinFields0
+	rbacassignmentMixinFields1 := rbacassignmentMixin[1].Fields()
+	_ = rbacassignmentMixinFields1
+	rbacassignmentFields := schema.RBACAssignment{}.Fields()
+	_ = rbacassignmentFields
+	// rbacassignmentDescTenantID is the schema descriptor for tenant_id field.
+	rbacassignmentDescTenantID := rbacassignmentMixinFields0[0].Descriptor()
+	// rbacassignment.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	rbacassignment.TenantIDValidator = rbacassignmentDescTenantID.Validators[0].(func(string) error)
+	// rbacassignmentDescCreatedAt is the schema descriptor for created_at field.
+	rbacassignmentDescCreatedAt := rbacassignmentMixinFields1[0].Descriptor()
+	// rbacassignment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	rbacassignment.DefaultCreatedAt = rbacassignmentDescCreatedAt.Default.(func() time.Time)
+	// rbacassignmentDescUpdatedAt is the schema descriptor for updated_at field.
+	rbacassignmentDescUpdatedAt := rbacassignmentMixinFields1[1].Descriptor()
+	// rbacassignment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	rbacassignment.DefaultUpdatedAt = rbacassignmentDescUpdatedAt.Default.(func() time.Time)
+	// rbacassignment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	rbacassignment.UpdateDefaultUpdatedAt = rbacassignmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// rbacassignmentDescSubjectID is the schema descriptor for subject_id field.
+	rbacassignmentDescSubjectID := rbacassignmentFields[2].Descriptor()
+	// rbacassignment.SubjectIDValidator is a validator for the "subject_id" field. It is called by the builders before save.
+	rbacassignment.SubjectIDValidator = rbacassignmentDescSubjectID.Validators[0].(func(string) error)
+	// rbacassignmentDescRoleID is the schema descriptor for role_id field.
+	rbacassignmentDescRoleID := rbacassignmentFields[3].Descriptor()
+	// rbacassignment.RoleIDValidator is a validator for the "role_id" field. It is called by the builders before save.
+	rbacassignment.RoleIDValidator = rbacassignmentDescRoleID.Validators[0].(func(string) error)
+	// rbacassignmentDescID is the schema descriptor for id field.
+	rbacassignmentDescID := rbacassignmentFields[0].Descriptor()
+	// rbacassignment.DefaultID holds the default value on creation for the id field.
+	rbacassignment.DefaultID = rbacassignmentDescID.Default.(func() string)
+	// rbacassignment.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	rbacassignment.IDValidator = rbacassignmentDescID.Validators[0].(func(string) error)
+	rbacpolicyMixin := schema.RBACPolicy{}.Mixin()
+	rbacpolicyMixinHooks0 := rbacpolicyMixin[0].Hooks()
+	rbacpolicy.Hooks[0] = rbacpolicyMixinHooks0[0]
+	rbacpolicyMixinInters0 := rbacpolicyMixin[0].Interceptors()
+	rbacpolicy.Interceptors[0] = rbacpolicyMixinInters0[0]
+	rbacpolicyMixinFields0 := rbacpolicyMixin[0].Fields()
+	_ = rbacpolicyMixinFields0
+	rbacpolicyMixinFields1 := rbacpolicyMixin[1].Fields()
+	_ = rbacpolicyMixinFields1
+	rbacpolicyFields := schema.RBACPolicy{}.Fields()
+	_ = rbacpolicyFields
+	// rbacpolicyDescTenantID is the schema descriptor for tenant_id field.
+	rbacpolicyDescTenantID := rbacpolicyMixinFields0[0].Descriptor()
+	// rbacpolicy.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	rbacpolicy.TenantIDValidator = rbacpolicyDescTenantID.Validators[0].(func(string) error)
+	// rbacpolicyDescCreatedAt is the schema descriptor for created_at field.
+	rbacpolicyDescCreatedAt := rbacpolicyMixinFields1[0].Descriptor()
+	// rbacpolicy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	rbacpolicy.DefaultCreatedAt = rbacpolicyDescCreatedAt.Default.(func() time.Time)
+	// rbacpolicyDescUpdatedAt is the schema descriptor for updated_at field.
+	rbacpolicyDescUpdatedAt := rbacpolicyMixinFields1[1].Descriptor()
+	// rbacpolicy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	rbacpolicy.DefaultUpdatedAt = rbacpolicyDescUpdatedAt.Default.(func() time.Time)
+	// rbacpolicy.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	rbacpolicy.UpdateDefaultUpdatedAt = rbacpolicyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// rbacpolicyDescPolicyID is the schema descriptor for policy_id field.
+	rbacpolicyDescPolicyID := rbacpolicyFields[1].Descriptor()
+	// rbacpolicy.PolicyIDValidator is a validator for the "policy_id" field. It is called by the builders before save.
+	rbacpolicy.PolicyIDValidator = rbacpolicyDescPolicyID.Validators[0].(func(string) error)
+	// rbacpolicyDescKey is the schema descriptor for key field.
+	rbacpolicyDescKey := rbacpolicyFields[2].Descriptor()
+	// rbacpolicy.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	rbacpolicy.KeyValidator = rbacpolicyDescKey.Validators[0].(func(string) error)
+	// rbacpolicyDescResource is the schema descriptor for resource field.
+	rbacpolicyDescResource := rbacpolicyFields[3].Descriptor()
+	// rbacpolicy.ResourceValidator is a validator for the "resource" field. It is called by the builders before save.
+	rbacpolicy.ResourceValidator = rbacpolicyDescResource.Validators[0].(func(string) error)
+	// rbacpolicyDescOperation is the schema descriptor for operation field.
+	rbacpolicyDescOperation := rbacpolicyFields[4].Descriptor()
+	// rbacpolicy.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	rbacpolicy.OperationValidator = rbacpolicyDescOperation.Validators[0].(func(string) error)
+	// rbacpolicyDescID is the schema descriptor for id field.
+	rbacpolicyDescID := rbacpolicyFields[0].Descriptor()
+	// rbacpolicy.DefaultID holds the default value on creation for the id field.
+	rbacpolicy.DefaultID = rbacpolicyDescID.Default.(func() string)
+	// rbacpolicy.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	rbacpolicy.IDValidator = rbacpolicyDescID.Validators[0].(func(string) error)
+	rbacroleMixin := schema.RBACRole{}.Mixin()
+	rbacroleMixinHooks0 := rbacroleMixin[0].Hooks()
+	rbacrole.Hooks[0] = rbacroleMixinHooks0[0]
+	rbacroleMixinInters0 := rbacroleMixin[0].Interceptors()
+	rbacrole.Interceptors[0] = rbacroleMixinInters0[0]
+	rbacroleMixinFields0 := rbacroleMixin[0].Fields()
+	_ = rbacroleMixinFields0
+	rbacroleMixinFields1 := rbacroleMixin[1].Fields()
+	_ = rbacroleMixinFields1
+	rbacroleFields := schema.RBACRole{}.Fields()
+	_ = rbacroleFields
+	// rbacroleDescTenantID is the schema descriptor for tenant_id field.
+	rbacroleDescTenantID := rbacroleMixinFields0[0].Descriptor()
+	// rbacrole.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	rbacrole.TenantIDValidator = rbacroleDescTenantID.Validators[0].(func(string) error)
+	// rbacroleDescCreatedAt is the schema descriptor for created_at field.
+	rbacroleDescCreatedAt := rbacroleMixinFields1[0].Descriptor()
+	// rbacrole.DefaultCreatedAt holds the default value on creation for the created_at field.
+	rbacrole.DefaultCreatedAt = rbacroleDescCreatedAt.Default.(func() time.Time)
+	// rbacroleDescUpdatedAt is the schema descriptor for updated_at field.
+	rbacroleDescUpdatedAt := rbacroleMixinFields1[1].Descriptor()
+	// rbacrole.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	rbacrole.DefaultUpdatedAt = rbacroleDescUpdatedAt.Default.(func() time.Time)
+	// rbacrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	rbacrole.UpdateDefaultUpdatedAt = rbacroleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// rbacroleDescRoleID is the schema descriptor for role_id field.
+	rbacroleDescRoleID := rbacroleFields[1].Descriptor()
+	// rbacrole.RoleIDValidator is a validator for the "role_id" field. It is called by the builders before save.
+	rbacrole.RoleIDValidator = rbacroleDescRoleID.Validators[0].(func(string) error)
+	// rbacroleDescName is the schema descriptor for name field.
+	rbacroleDescName := rbacroleFields[2].Descriptor()
+	// rbacrole.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	rbacrole.NameValidator = rbacroleDescName.Validators[0].(func(string) error)
+	// rbacroleDescID is the schema descriptor for id field.
+	rbacroleDescID := rbacroleFields[0].Descriptor()
+	// rbacrole.DefaultID holds the default value on creation for the id field.
+	rbacrole.DefaultID = rbacroleDescID.Default.(func() string)
+	// rbacrole.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	rbacrole.IDValidator = rbacroleDescID.Validators[0].(func(string) error)
+	rbacrolepolicyMixin := schema.RBACRolePolicy{}.Mixin()
+	rbacrolepolicyMixinHooks0 := rbacrolepolicyMixin[0].Hooks()
+	rbacrolepolicy.Hooks[0] = rbacrolepolicyMixinHooks0[0]
+	rbacrolepolicyMixinInters0 := rbacrolepolicyMixin[0].Interceptors()
+	rbacrolepolicy.Interceptors[0] = rbacrolepolicyMixinInters0[0]
+	rbacrolepolicyMixinFields0 := rbacrolepolicyMixin[0].Fields()
+	_ = rbacrolepolicyMixinFields0
+	rbacrolepolicyMixinFields1 := rbacrolepolicyMixin[1].Fields()
+	_ = rbacrolepolicyMixinFields1
+	rbacrolepolicyFields := schema.RBACRolePolicy{}.Fields()
+	_ = rbacrolepolicyFields
+	// rbacrolepolicyDescTenantID is the schema descriptor for tenant_id field.
+	rbacrolepolicyDescTenantID := rbacrolepolicyMixinFields0[0].Descriptor()
+	// rbacrolepolicy.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	rbacrolepolicy.TenantIDValidator = rbacrolepolicyDescTenantID.Validators[0].(func(string) error)
+	// rbacrolepolicyDescCreatedAt is the schema descriptor for created_at field.
+	rbacrolepolicyDescCreatedAt := rbacrolepolicyMixinFields1[0].Descriptor()
+	// rbacrolepolicy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	rbacrolepolicy.DefaultCreatedAt = rbacrolepolicyDescCreatedAt.Default.(func() time.Time)
+	// rbacrolepolicyDescUpdatedAt is the schema descriptor for updated_at field.
+	rbacrolepolicyDescUpdatedAt := rbacrolepolicyMixinFields1[1].Descriptor()
+	// rbacrolepolicy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	rbacrolepolicy.DefaultUpdatedAt = rbacrolepolicyDescUpdatedAt.Default.(func() time.Time)
+	// rbacrolepolicy.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	rbacrolepolicy.UpdateDefaultUpdatedAt = rbacrolepolicyDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// rbacrolepolicyDescRoleID is the schema descriptor for role_id field.
+	rbacrolepolicyDescRoleID := rbacrolepolicyFields[1].Descriptor()
+	// rbacrolepolicy.RoleIDValidator is a validator for the "role_id" field. It is called by the builders before save.
+	rbacrolepolicy.RoleIDValidator = rbacrolepolicyDescRoleID.Validators[0].(func(string) error)
+	// rbacrolepolicyDescPolicyID is the schema descriptor for policy_id field.
+	rbacrolepolicyDescPolicyID := rbacrolepolicyFields[2].Descriptor()
+	// rbacrolepolicy.PolicyIDValidator is a validator for the "policy_id" field. It is called by the builders before save.
+	rbacrolepolicy.PolicyIDValidator = rbacrolepolicyDescPolicyID.Validators[0].(func(string) error)
+	// rbacrolepolicyDescID is the schema descriptor for id field.
+	rbacrolepolicyDescID := rbacrolepolicyFields[0].Descriptor()
+	// rbacrolepolicy.DefaultID holds the default value on creation for the id field.
+	rbacrolepolicy.DefaultID = rbacrolepolicyDescID.Default.(func() string)
+	// rbacrolepolicy.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	rbacrolepolicy.IDValidator = rbacrolepolicyDescID.Validators[0].(func(string) error)
 	saleschannelMixin := schema.SalesChannel{}.Mixin()
 	saleschannelMixinHooks0 := saleschannelMixin[0].Hooks()
 	saleschannel.Hooks[0] = saleschannelMixinHooks0[0]

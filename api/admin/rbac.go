@@ -1,0 +1,337 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/rbac"
+)
+
+type roleJSON struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	ParentID    *string        `json:"parent_id"`
+	Description *string        `json:"description"`
+	Metadata    map[string]any `json:"metadata"`
+	CreatedAt   string         `json:"created_at"`
+	UpdatedAt   string         `json:"updated_at"`
+	DeletedAt   *string        `json:"deleted_at"`
+}
+
+func toRole(r *ent.RBACRole) roleJSON {
+	return roleJSON{ID: r.RoleID, Name: r.Name, ParentID: r.ParentID, Description: r.Description, Metadata: r.Metadata,
+		CreatedAt: isoTime(r.CreatedAt), UpdatedAt: isoTime(r.UpdatedAt)}
+}
+
+func toRoles(rs []*ent.RBACRole) []roleJSON {
+	out := make([]roleJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, toRole(r))
+	}
+	return out
+}
+
+type policyJSON struct {
+	ID          string         `json:"id"`
+	Key         string         `json:"key"`
+	Resource    string         `json:"resource"`
+	Operation   string         `json:"operation"`
+	Name        *string        `json:"name"`
+	Description *string        `json:"description"`
+	Metadata    map[string]any `json:"metadata"`
+	CreatedAt   string         `json:"created_at"`
+	UpdatedAt   string         `json:"updated_at"`
+	DeletedAt   *string        `json:"deleted_at"`
+}
+
+func toPolicy(p *ent.RBACPolicy) policyJSON {
+	return policyJSON{ID: p.PolicyID, Key: p.Key, Resource: p.Resource, Operation: p.Operation, Name: p.Name,
+		Description: p.Description, Metadata: p.Metadata, CreatedAt: isoTime(p.CreatedAt), UpdatedAt: isoTime(p.UpdatedAt)}
+}
+
+type rolePolicyJSON struct {
+	ID        string      `json:"id"`
+	RoleID    string      `json:"role_id"`
+	PolicyID  string      `json:"policy_id"`
+	Policy    *policyJSON `json:"policy"`
+	CreatedAt string      `json:"created_at"`
+	UpdatedAt string      `json:"updated_at"`
+	DeletedAt *string     `json:"deleted_at"`
+}
+
+func toRolePolicies(rps []rbac.RolePolicy) []rolePolicyJSON {
+	out := make([]rolePolicyJSON, 0, len(rps))
+	for _, rp := range rps {
+		j := rolePolicyJSON{ID: rp.Link.ID, RoleID: rp.Link.RoleID, PolicyID: rp.Link.PolicyID,
+			CreatedAt: isoTime(rp.Link.CreatedAt), UpdatedAt: isoTime(rp.Link.UpdatedAt)}
+		if rp.Policy != nil {
+			p := toPolicy(rp.Policy)
+			j.Policy = &p
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// actorSubject is the authorization subject of the request's caller.
+func actorSubject(c *gin.Context) string {
+	ac, ok := auth.FromContext(c.Request.Context())
+	if !ok {
+		return ""
+	}
+	return Subject(ac)
+}
+
+// Subject returns the rbac subject of an authenticated admin caller: a user
+// or a secret key; "" for anything else.
+func Subject(ac *auth.Context) string {
+	if ac == nil || ac.ActorID == "" {
+		return ""
+	}
+	switch ac.ActorType {
+	case auth.ActorUser:
+		return rbac.UserSubject(ac.ActorID)
+	case auth.ActorAPIKey:
+		return rbac.KeySubject(ac.ActorID)
+	}
+	return ""
+}
+
+// noActor stands for a caller with no subject: it holds no role.
+const noActor = "anonymous:"
+
+func callerOrNone(c *gin.Context) string {
+	if s := actorSubject(c); s != "" {
+		return s
+	}
+	return noActor
+}
+
+type createRoleRequest struct {
+	Name        *string        `json:"name"`
+	ParentID    *string        `json:"parent_id"`
+	Description *string        `json:"description"`
+	Metadata    map[string]any `json:"metadata"`
+	PolicyIDs   []string       `json:"policy_ids"`
+}
+
+func (r *createRoleRequest) Validate() error {
+	if r.Name == nil {
+		return wire.Invalid("Field 'name' is required")
+	}
+	return nil
+}
+
+type rolesBody struct {
+	Roles []string `json:"roles"`
+}
+
+func (r *rolesBody) Validate() error {
+	if len(r.Roles) == 0 {
+		return wire.Invalid("Value for field 'roles' too small, expected at least: '1'")
+	}
+	return nil
+}
+
+type policiesBody struct {
+	Policies []string `json:"policies"`
+}
+
+func (r *policiesBody) Validate() error {
+	if len(r.Policies) == 0 {
+		return wire.Invalid("Value for field 'policies' too small, expected at least: '1'")
+	}
+	return nil
+}
+
+func registerRBAC(g *gin.RouterGroup, d Deps) {
+	r := d.RBAC
+	g.GET("/rbac/roles", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		rs, n, err := r.FindRoles(c.Request.Context(), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
+			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.POST("/rbac/roles", wire.H(func(c *gin.Context) error {
+		var in createRoleRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		role, err := r.CreateRole(c.Request.Context(), callerOrNone(c), rbac.RoleInput{Name: *in.Name, ParentID: in.ParentID,
+			Description: in.Description, Metadata: in.Metadata, PolicyIDs: in.PolicyIDs})
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"role": toRole(role)})
+		return nil
+	}))
+	g.GET("/rbac/roles/:id", wire.H(func(c *gin.Context) error {
+		role, err := r.FindRoleByID(c.Request.Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"role": toRole(role)})
+		return nil
+	}))
+	g.POST("/rbac/roles/:id", wire.H(func(c *gin.Context) error {
+		var in struct {
+			Name        *string         `json:"name"`
+			ParentID    json.RawMessage `json:"parent_id"`
+			Description json.RawMessage `json:"description"`
+			Metadata    json.RawMessage `json:"metadata"`
+		}
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		up := rbac.RoleUpdate{Name: in.Name}
+		var err error
+		if up.ParentID, up.SetParent, err = nullableString(in.ParentID, "parent_id"); err != nil {
+			return err
+		}
+		if up.Description, up.SetDescription, err = nullableString(in.Description, "description"); err != nil {
+			return err
+		}
+		if up.Metadata, up.SetMetadata, err = nullableObject(in.Metadata, "metadata"); err != nil {
+			return err
+		}
+		role, err := r.UpdateRole(c.Request.Context(), callerOrNone(c), c.Param("id"), up)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"role": toRole(role)})
+		return nil
+	}))
+	g.DELETE("/rbac/roles/:id", wire.H(func(c *gin.Context) error {
+		if err := r.DeleteRole(c.Request.Context(), c.Param("id")); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, wire.Deleted{ID: c.Param("id"), Object: "rbac_role", Deleted: true})
+		return nil
+	}))
+	g.GET("/rbac/roles/:id/policies", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		rps, n, err := r.FindRolePolicies(c.Request.Context(), c.Param("id"), p.Offset, p.Limit)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"policies": toRolePolicies(rps), "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.POST("/rbac/roles/:id/policies", wire.H(func(c *gin.Context) error {
+		var in policiesBody
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		ctx := c.Request.Context()
+		if err := r.AddRolePolicies(ctx, callerOrNone(c), c.Param("id"), in.Policies); err != nil {
+			return err
+		}
+		rps, _, err := r.FindRolePolicies(ctx, c.Param("id"), 0, wire.MaxLimit)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"policies": toRolePolicies(rps)})
+		return nil
+	}))
+	g.DELETE("/rbac/roles/:id/policies/:policy_id", wire.H(func(c *gin.Context) error {
+		link, err := r.RemoveRolePolicy(c.Request.Context(), c.Param("id"), c.Param("policy_id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, wire.Deleted{ID: link, Object: "rbac_role_policy", Deleted: true})
+		return nil
+	}))
+	g.GET("/rbac/policies", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		ps, n, err := r.FindPolicies(c.Request.Context(), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
+			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+		if err != nil {
+			return err
+		}
+		out := make([]policyJSON, 0, len(ps))
+		for _, x := range ps {
+			out = append(out, toPolicy(x))
+		}
+		c.JSON(http.StatusOK, gin.H{"policies": out, "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.GET("/rbac/policies/:id", wire.H(func(c *gin.Context) error {
+		p, err := r.FindPolicyByID(c.Request.Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"policy": toPolicy(p)})
+		return nil
+	}))
+	g.GET("/rbac/me/permissions", wire.H(func(c *gin.Context) error {
+		ps, err := r.Permissions(c.Request.Context(), callerOrNone(c))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"permissions": ps})
+		return nil
+	}))
+
+	registerSubjectRoles(g, d, "/users/:id/roles", "user_role", rbac.UserSubject)
+	registerSubjectRoles(g, d, "/api-keys/:id/roles", "api_key_role", rbac.KeySubject)
+	g.DELETE("/users/:id/roles/:role_id", wire.H(func(c *gin.Context) error {
+		if _, err := r.UnassignRoles(c.Request.Context(), rbac.UserSubject(c.Param("id")), []string{c.Param("role_id")}); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, wire.Deleted{ID: c.Param("role_id"), Object: "user_role", Deleted: true})
+		return nil
+	}))
+}
+
+// registerSubjectRoles serves GET|POST|DELETE path for users or secret keys.
+func registerSubjectRoles(g *gin.RouterGroup, d Deps, path, object string, subject func(string) string) {
+	r := d.RBAC
+	list := func(c *gin.Context) error {
+		rs, err := r.SubjectRoles(c.Request.Context(), subject(c.Param("id")))
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs)})
+		return nil
+	}
+	g.GET(path, wire.H(list))
+	g.POST(path, wire.H(func(c *gin.Context) error {
+		var in rolesBody
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		if err := r.AssignRoles(c.Request.Context(), callerOrNone(c), subject(c.Param("id")), in.Roles); err != nil {
+			return err
+		}
+		return list(c)
+	}))
+	g.DELETE(path, wire.H(func(c *gin.Context) error {
+		var in rolesBody
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		if _, err := r.UnassignRoles(c.Request.Context(), subject(c.Param("id")), in.Roles); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"ids": in.Roles, "object": object, "deleted": true})
+		return nil
+	}))
+}

@@ -1,0 +1,86 @@
+package rbac
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gatehousehq/gatehouse/ent"
+)
+
+// Built-in role ids: the same in every tenant (Medusa clients expect
+// role_super_admin).
+const (
+	RoleSuperAdmin = "role_super_admin"
+	RoleAdmin      = "role_admin"
+	RoleViewer     = "role_viewer"
+)
+
+// PolicySuperAdmin is the id of the "*:*" policy, as in Medusa.
+const PolicySuperAdmin = "rpol_super_admin"
+
+// Resources are the code-registered resources: each gets a read, create,
+// update and delete policy in every tenant.
+var Resources = []string{"user", "api_key", "invite", "sales_channel", "rbac_role", "rbac_policy", "customer"}
+
+// Operations are the code-registered operations.
+var Operations = []string{"read", "create", "update", "delete"}
+
+// policyName is Medusa's generated name: ReadUser, CreateApiKey, …
+func policyName(resource, operation string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(operation[:1]) + operation[1:])
+	for _, part := range strings.Split(resource, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+// adminGets reports whether role_admin holds resource:operation: everything
+// but changing roles and policies.
+func adminGets(resource, operation string) bool {
+	return operation == "read" || (resource != "rbac_role" && resource != "rbac_policy")
+}
+
+// Seed creates the built-in policies and roles of a new tenant (a
+// tenants.CreateHook: tx is the creation transaction, ctx is scoped to the
+// tenant).
+func Seed(ctx context.Context, tx *ent.Client) error {
+	superName, superDesc := "Super Admin", "Full access to everything in the tenant"
+	if _, err := tx.RBACPolicy.Create().SetPolicyID(PolicySuperAdmin).SetKey("*:*").SetResource("*").SetOperation("*").
+		SetName(superName).SetDescription(superDesc).Save(ctx); err != nil {
+		return fmt.Errorf("seed rbac: %w", err)
+	}
+	roles := []struct{ id, name, desc string }{
+		{RoleSuperAdmin, superName, superDesc},
+		{RoleAdmin, "Admin", "Manages users, invites, API keys, sales channels and customers; reads roles and policies"},
+		{RoleViewer, "Viewer", "Read-only access"},
+	}
+	for _, r := range roles {
+		if _, err := tx.RBACRole.Create().SetRoleID(r.id).SetName(r.name).SetDescription(r.desc).Save(ctx); err != nil {
+			return fmt.Errorf("seed rbac role %s: %w", r.id, err)
+		}
+	}
+	links := []*ent.RBACRolePolicyCreate{tx.RBACRolePolicy.Create().SetRoleID(RoleSuperAdmin).SetPolicyID(PolicySuperAdmin)}
+	for _, res := range Resources {
+		for _, op := range Operations {
+			id := newID("rpol")
+			if _, err := tx.RBACPolicy.Create().SetPolicyID(id).SetKey(res + ":" + op).SetResource(res).SetOperation(op).
+				SetName(policyName(res, op)).Save(ctx); err != nil {
+				return fmt.Errorf("seed rbac policy %s:%s: %w", res, op, err)
+			}
+			if adminGets(res, op) {
+				links = append(links, tx.RBACRolePolicy.Create().SetRoleID(RoleAdmin).SetPolicyID(id))
+			}
+			if op == "read" {
+				links = append(links, tx.RBACRolePolicy.Create().SetRoleID(RoleViewer).SetPolicyID(id))
+			}
+		}
+	}
+	if err := tx.RBACRolePolicy.CreateBulk(links...).Exec(ctx); err != nil {
+		return fmt.Errorf("seed rbac role policies: %w", err)
+	}
+	return nil
+}

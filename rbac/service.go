@@ -1,0 +1,816 @@
+package rbac
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/apikey"
+	"github.com/gatehousehq/gatehouse/ent/predicate"
+	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
+	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
+	"github.com/gatehousehq/gatehouse/ent/rbacrole"
+	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
+	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+func newID(prefix string) string {
+	return prefix + "_" + ulid.MustNew(ulid.Timestamp(time.Now()), rand.Reader).String()
+}
+
+// Service manages a tenant's roles, policies and assignments (Medusa's RBAC
+// module and workflows) with their escalation guards, and tells the
+// Authorizer about every change.
+type Service struct {
+	db    *ent.Client
+	authz *Authorizer
+}
+
+// NewService returns the RBAC service.
+func NewService(db *ent.Client, authz *Authorizer) *Service { return &Service{db: db, authz: authz} }
+
+// Authorizer returns the authorizer the service keeps in sync.
+func (s *Service) Authorizer() *Authorizer { return s.authz }
+
+// Errors with Medusa's messages.
+var (
+	ErrForbidden        = gatehouse.Errorf(gatehouse.EFORBIDDEN, "Forbidden")
+	errPolicyEscalation = gatehouse.Errorf(gatehouse.EFORBIDDEN, "You do not have access to some of the policies you are trying to assign.")
+	errRoleEscalation   = gatehouse.Errorf(gatehouse.EFORBIDDEN, "You do not have permission to assign these roles")
+	errLastSuperAdmin   = gatehouse.Errorf(gatehouse.ENOTALLOWED, "The last super admin of a tenant cannot lose the role_super_admin role")
+	errSuperAdminFixed  = gatehouse.Errorf(gatehouse.ENOTALLOWED, "The role_super_admin role cannot be deleted or have its policies or parent changed")
+)
+
+func roleNotFound(id string) error {
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "Role with id: %s not found", id)
+}
+
+func policyNotFound(id string) error {
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "Policy with id: %s not found", id)
+}
+
+func (s *Service) changed(ctx context.Context) {
+	if id, ok := tenants.IDFromContext(ctx); ok {
+		s.authz.Changed(ctx, id)
+	}
+}
+
+// inTx runs fn in a transaction and announces the change after commit.
+func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("rbac: %w", err)
+	}
+	if err := fn(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rbac commit: %w", err)
+	}
+	s.changed(ctx)
+	return nil
+}
+
+// ---- roles ----
+
+// RoleFilter selects roles.
+type RoleFilter struct {
+	Q, Name, ParentID string
+	IDs               []string
+	Offset, Limit     int
+}
+
+// FindRoles returns a page of the tenant's roles and the total count.
+func (s *Service) FindRoles(ctx context.Context, f RoleFilter) ([]*ent.RBACRole, int, error) {
+	q := s.db.RBACRole.Query()
+	if f.Q != "" {
+		q = q.Where(rbacrole.Or(rbacrole.NameContainsFold(f.Q), rbacrole.DescriptionContainsFold(f.Q)))
+	}
+	if f.Name != "" {
+		q = q.Where(rbacrole.Name(f.Name))
+	}
+	if f.ParentID != "" {
+		q = q.Where(rbacrole.ParentID(f.ParentID))
+	}
+	if len(f.IDs) > 0 {
+		q = q.Where(rbacrole.RoleIDIn(f.IDs...))
+	}
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count roles: %w", err)
+	}
+	rs, err := q.Order(ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list roles: %w", err)
+	}
+	return rs, n, nil
+}
+
+// FindRoleByID returns a role by its role id. Errors: not_found.
+func (s *Service) FindRoleByID(ctx context.Context, id string) (*ent.RBACRole, error) {
+	return findRole(ctx, s.db, id)
+}
+
+func findRole(ctx context.Context, db *ent.Client, id string) (*ent.RBACRole, error) {
+	r, err := db.RBACRole.Query().Where(rbacrole.RoleID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, roleNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find role: %w", err)
+	}
+	return r, nil
+}
+
+// RoleInput creates a role.
+type RoleInput struct {
+	Name        string
+	ParentID    *string
+	Description *string
+	Metadata    map[string]any
+	PolicyIDs   []string
+}
+
+// CreateRole makes a role, optionally with policies and a parent. The actor
+// must hold every policy it grants this way. Errors: invalid, duplicate,
+// not_found (unknown policies or parent), forbidden (escalation).
+func (s *Service) CreateRole(ctx context.Context, actor string, in RoleInput) (*ent.RBACRole, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return nil, gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Field 'name' is required")
+	}
+	// Checks read outside the transaction: the Authorizer may need to load
+	// the tenant, and SQLite has a single connection.
+	pols, err := findPolicies(ctx, s.db, in.PolicyIDs)
+	if err != nil {
+		return nil, err
+	}
+	if in.ParentID != nil && *in.ParentID != "" {
+		inherited, err := rolePolicies(ctx, s.db, *in.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		pols = append(pols, inherited...)
+	}
+	if err := s.mayGrant(ctx, actor, pols, errPolicyEscalation); err != nil {
+		return nil, err
+	}
+	var out *ent.RBACRole
+	err = s.inTx(ctx, func(tx *ent.Client) error {
+		c := tx.RBACRole.Create().SetRoleID(newID("role")).SetName(in.Name).SetNillableDescription(in.Description)
+		if in.ParentID != nil && *in.ParentID != "" {
+			c.SetParentID(*in.ParentID)
+		}
+		if in.Metadata != nil {
+			c.SetMetadata(in.Metadata)
+		}
+		r, err := c.Save(ctx)
+		if ent.IsConstraintError(err) {
+			return gatehouse.Errorf(gatehouse.EDUPLICATE, "Role with name %s already exists.", in.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("create role: %w", err)
+		}
+		if err := linkPolicies(ctx, tx, r.RoleID, in.PolicyIDs); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// RoleUpdate changes a role; nil fields are left as they are. ClearParent
+// removes the parent.
+type RoleUpdate struct {
+	Name, Description, ParentID *string
+	SetDescription, SetParent   bool
+	Metadata                    map[string]any
+	SetMetadata                 bool
+}
+
+// UpdateRole changes a role. A new parent must exist, must not make a cycle,
+// and the actor must hold every policy it brings. Errors: not_found, invalid,
+// duplicate, forbidden, not_allowed (role_super_admin's parent).
+func (s *Service) UpdateRole(ctx context.Context, actor, id string, in RoleUpdate) (*ent.RBACRole, error) {
+	if in.SetParent && in.ParentID != nil && *in.ParentID != "" && id != RoleSuperAdmin {
+		inherited, err := rolePolicies(ctx, s.db, *in.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.mayGrant(ctx, actor, inherited, errPolicyEscalation); err != nil {
+			return nil, err
+		}
+	}
+	var out *ent.RBACRole
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		r, err := tx.RBACRole.Query().Where(rbacrole.RoleID(id)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return gatehouse.Errorf(gatehouse.ENOTFOUND, "Role with id \"%s\" not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("update role: %w", err)
+		}
+		u := tx.RBACRole.UpdateOne(r)
+		if in.Name != nil {
+			name := strings.TrimSpace(*in.Name)
+			if name == "" {
+				return gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Field 'name' cannot be empty")
+			}
+			u.SetName(name)
+		}
+		if in.SetDescription {
+			if in.Description == nil {
+				u.ClearDescription()
+			} else {
+				u.SetDescription(*in.Description)
+			}
+		}
+		if in.SetMetadata {
+			if in.Metadata == nil {
+				u.ClearMetadata()
+			} else {
+				u.SetMetadata(in.Metadata)
+			}
+		}
+		if in.SetParent {
+			if r.RoleID == RoleSuperAdmin {
+				return errSuperAdminFixed
+			}
+			if in.ParentID == nil || *in.ParentID == "" {
+				u.ClearParentID()
+			} else {
+				if err := checkNoCycle(ctx, tx, r.RoleID, *in.ParentID); err != nil {
+					return err
+				}
+				u.SetParentID(*in.ParentID)
+			}
+		}
+		out, err = u.Save(ctx)
+		if ent.IsConstraintError(err) {
+			return gatehouse.Errorf(gatehouse.EDUPLICATE, "Role with name %s already exists.", *in.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("update role: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// checkNoCycle refuses parent for role when role is parent or one of its
+// ancestors. Errors: not_found (parent), invalid (cycle).
+func checkNoCycle(ctx context.Context, db *ent.Client, role, parent string) error {
+	seen := map[string]bool{}
+	for cur := parent; cur != ""; {
+		if cur == role {
+			return gatehouse.Errorf(gatehouse.EINVALID, "Role %s cannot have %s as parent: roles would inherit from each other", role, parent)
+		}
+		if seen[cur] {
+			return nil // an existing cycle above us; not ours to report
+		}
+		seen[cur] = true
+		r, err := findRole(ctx, db, cur)
+		if err != nil {
+			return err
+		}
+		if r.ParentID == nil {
+			return nil
+		}
+		cur = *r.ParentID
+	}
+	return nil
+}
+
+// DeleteRole deletes a role with its policy links and assignments; its
+// children lose their parent. role_super_admin cannot be deleted. Deleting an
+// unknown id succeeds (Medusa). Errors: not_allowed.
+func (s *Service) DeleteRole(ctx context.Context, id string) error {
+	if id == RoleSuperAdmin {
+		return errSuperAdminFixed
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		if _, err := tx.RBACRolePolicy.Delete().Where(rbacrolepolicy.RoleID(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		if _, err := tx.RBACAssignment.Delete().Where(rbacassignment.RoleID(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		if _, err := tx.RBACRole.Update().Where(rbacrole.ParentID(id)).ClearParentID().Save(ctx); err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		if _, err := tx.RBACRole.Delete().Where(rbacrole.RoleID(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		return nil
+	})
+}
+
+// ---- policies ----
+
+// PolicyFilter selects policies.
+type PolicyFilter struct {
+	Q, Key, Resource, Operation string
+	IDs                         []string
+	Offset, Limit               int
+}
+
+// FindPolicies returns a page of the tenant's policies and the total count.
+func (s *Service) FindPolicies(ctx context.Context, f PolicyFilter) ([]*ent.RBACPolicy, int, error) {
+	q := s.db.RBACPolicy.Query()
+	if f.Q != "" {
+		q = q.Where(rbacpolicy.Or(rbacpolicy.KeyContainsFold(f.Q), rbacpolicy.NameContainsFold(f.Q)))
+	}
+	if f.Key != "" {
+		q = q.Where(rbacpolicy.Key(f.Key))
+	}
+	if f.Resource != "" {
+		q = q.Where(rbacpolicy.Resource(f.Resource))
+	}
+	if f.Operation != "" {
+		q = q.Where(rbacpolicy.Operation(f.Operation))
+	}
+	if len(f.IDs) > 0 {
+		q = q.Where(rbacpolicy.PolicyIDIn(f.IDs...))
+	}
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count policies: %w", err)
+	}
+	ps, err := q.Order(ent.Asc(rbacpolicy.FieldKey)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list policies: %w", err)
+	}
+	return ps, n, nil
+}
+
+// FindPolicyByID returns a policy by its policy id. Errors: not_found.
+func (s *Service) FindPolicyByID(ctx context.Context, id string) (*ent.RBACPolicy, error) {
+	p, err := s.db.RBACPolicy.Query().Where(rbacpolicy.PolicyID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, policyNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find policy: %w", err)
+	}
+	return p, nil
+}
+
+// findPolicies returns the policies with these ids. Errors: not_found
+// (Medusa's "The following policies do not exist").
+func findPolicies(ctx context.Context, db *ent.Client, ids []string) ([]*ent.RBACPolicy, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ps, err := db.RBACPolicy.Query().Where(rbacpolicy.PolicyIDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find policies: %w", err)
+	}
+	have := map[string]bool{}
+	for _, p := range ps {
+		have[p.PolicyID] = true
+	}
+	var missing []string
+	for _, id := range ids {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "The following policies do not exist: %s", strings.Join(missing, ", "))
+	}
+	return ps, nil
+}
+
+// rolePolicies returns the policies a role holds, its ancestors' included.
+// Errors: not_found (role).
+func rolePolicies(ctx context.Context, db *ent.Client, roleID string) ([]*ent.RBACPolicy, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for cur := roleID; cur != "" && !seen[cur]; {
+		seen[cur] = true
+		r, err := findRole(ctx, db, cur)
+		if err != nil {
+			return nil, err
+		}
+		links, err := db.RBACRolePolicy.Query().Where(rbacrolepolicy.RoleID(cur)).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("role policies: %w", err)
+		}
+		for _, l := range links {
+			ids = append(ids, l.PolicyID)
+		}
+		cur = ""
+		if r.ParentID != nil {
+			cur = *r.ParentID
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return db.RBACPolicy.Query().Where(rbacpolicy.PolicyIDIn(ids...)).All(ctx)
+}
+
+// mayGrant checks that actor holds every policy in pols; an actor without
+// any role gets "Forbidden", one lacking a policy gets deny. An empty actor
+// is the system (CLI, bootstrap) and may grant anything.
+func (s *Service) mayGrant(ctx context.Context, actor string, pols []*ent.RBACPolicy, deny error) error {
+	if actor == "" || len(pols) == 0 {
+		return nil
+	}
+	need := make([]Permission, 0, len(pols))
+	for _, p := range pols {
+		need = append(need, Permission{p.Resource, p.Operation})
+	}
+	missing, err := s.authz.Check(ctx, actor, need)
+	if err == ErrNoRoles {
+		return ErrForbidden
+	}
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return deny
+	}
+	return nil
+}
+
+// RolePolicy is a policy granted to a role, with the link's id.
+type RolePolicy struct {
+	Link   *ent.RBACRolePolicy
+	Policy *ent.RBACPolicy
+}
+
+// FindRolePolicies returns a page of the policies linked to a role (not its
+// parents'). Errors: not_found.
+func (s *Service) FindRolePolicies(ctx context.Context, roleID string, offset, limit int) ([]RolePolicy, int, error) {
+	if _, err := s.FindRoleByID(ctx, roleID); err != nil {
+		return nil, 0, err
+	}
+	q := s.db.RBACRolePolicy.Query().Where(rbacrolepolicy.RoleID(roleID))
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count role policies: %w", err)
+	}
+	links, err := q.Order(ent.Asc(rbacrolepolicy.FieldCreatedAt), ent.Asc(rbacrolepolicy.FieldID)).Offset(offset).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list role policies: %w", err)
+	}
+	ids := make([]string, 0, len(links))
+	for _, l := range links {
+		ids = append(ids, l.PolicyID)
+	}
+	ps, err := s.db.RBACPolicy.Query().Where(rbacpolicy.PolicyIDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list role policies: %w", err)
+	}
+	byID := map[string]*ent.RBACPolicy{}
+	for _, p := range ps {
+		byID[p.PolicyID] = p
+	}
+	out := make([]RolePolicy, 0, len(links))
+	for _, l := range links {
+		out = append(out, RolePolicy{Link: l, Policy: byID[l.PolicyID]})
+	}
+	return out, n, nil
+}
+
+// AddRolePolicies grants policies to a role; the actor must hold them all.
+// Errors: not_found, forbidden, not_allowed (role_super_admin).
+func (s *Service) AddRolePolicies(ctx context.Context, actor, roleID string, policyIDs []string) error {
+	if roleID == RoleSuperAdmin {
+		return errSuperAdminFixed
+	}
+	if _, err := findRole(ctx, s.db, roleID); err != nil {
+		return err
+	}
+	pols, err := findPolicies(ctx, s.db, policyIDs)
+	if err != nil {
+		return err
+	}
+	if err := s.mayGrant(ctx, actor, pols, errPolicyEscalation); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error { return linkPolicies(ctx, tx, roleID, policyIDs) })
+}
+
+func linkPolicies(ctx context.Context, db *ent.Client, roleID string, policyIDs []string) error {
+	if len(policyIDs) == 0 {
+		return nil
+	}
+	have, err := db.RBACRolePolicy.Query().Where(rbacrolepolicy.RoleID(roleID)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("link policies: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, l := range have {
+		seen[l.PolicyID] = true
+	}
+	var bulk []*ent.RBACRolePolicyCreate
+	for _, id := range policyIDs {
+		if !seen[id] {
+			seen[id] = true
+			bulk = append(bulk, db.RBACRolePolicy.Create().SetRoleID(roleID).SetPolicyID(id))
+		}
+	}
+	if len(bulk) == 0 {
+		return nil
+	}
+	if err := db.RBACRolePolicy.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("link policies: %w", err)
+	}
+	return nil
+}
+
+// RemoveRolePolicy takes a policy from a role and returns the removed link's
+// id. Errors: not_found, not_allowed (role_super_admin).
+func (s *Service) RemoveRolePolicy(ctx context.Context, roleID, policyID string) (string, error) {
+	if roleID == RoleSuperAdmin {
+		return "", errSuperAdminFixed
+	}
+	var linkID string
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		l, err := tx.RBACRolePolicy.Query().Where(rbacrolepolicy.RoleID(roleID), rbacrolepolicy.PolicyID(policyID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			if _, err := findRole(ctx, tx, roleID); err != nil {
+				return err
+			}
+			return policyNotFound(policyID)
+		}
+		if err != nil {
+			return fmt.Errorf("remove role policy: %w", err)
+		}
+		linkID = l.ID
+		return tx.RBACRolePolicy.DeleteOne(l).Exec(ctx)
+	})
+	return linkID, err
+}
+
+// ---- assignments ----
+
+// splitSubject parses "user:ID" or "apikey:ID".
+func splitSubject(subject string) (rbacassignment.SubjectType, string, error) {
+	typ, id, ok := strings.Cut(subject, ":")
+	if !ok || id == "" || (typ != "user" && typ != "apikey") {
+		return "", "", fmt.Errorf("rbac: bad subject %q", subject)
+	}
+	return rbacassignment.SubjectType(typ), id, nil
+}
+
+// checkSubject makes sure the user or secret key exists. Errors: not_found,
+// invalid (publishable key).
+func checkSubject(ctx context.Context, db *ent.Client, subject string) error {
+	typ, id, err := splitSubject(subject)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case rbacassignment.SubjectTypeUser:
+		ok, err := db.User.Query().Where(user.ID(id)).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("find user: %w", err)
+		}
+		if !ok {
+			return gatehouse.Errorf(gatehouse.ENOTFOUND, "User with id: %s was not found", id)
+		}
+	default:
+		k, err := db.APIKey.Query().Where(apikey.ID(id), apikey.DeletedAtIsNil()).Only(ctx)
+		if ent.IsNotFound(err) {
+			return gatehouse.Errorf(gatehouse.ENOTFOUND, "API Key with id: %s was not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("find api key: %w", err)
+		}
+		if k.Type != apikey.TypeSecret {
+			return gatehouse.Errorf(gatehouse.EINVALID, "Roles can only be assigned to secret API keys")
+		}
+	}
+	return nil
+}
+
+// SubjectRoles returns the roles assigned to a user or key. Errors:
+// not_found.
+func (s *Service) SubjectRoles(ctx context.Context, subject string) ([]*ent.RBACRole, error) {
+	if err := checkSubject(ctx, s.db, subject); err != nil {
+		return nil, err
+	}
+	ids, err := roleIDs(ctx, s.db, subject)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return []*ent.RBACRole{}, nil
+	}
+	return s.db.RBACRole.Query().Where(rbacrole.RoleIDIn(ids...)).Order(ent.Asc(rbacrole.FieldRoleID)).All(ctx)
+}
+
+func roleIDs(ctx context.Context, db *ent.Client, subject string) ([]string, error) {
+	typ, id, err := splitSubject(subject)
+	if err != nil {
+		return nil, err
+	}
+	as, err := db.RBACAssignment.Query().Where(rbacassignment.SubjectTypeEQ(typ), rbacassignment.SubjectID(id)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subject roles: %w", err)
+	}
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, a.RoleID)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RoleIDs returns the role ids assigned to subject, sorted (for tokens'
+// app_metadata.roles and for copying a creator's roles to a new key).
+func (s *Service) RoleIDs(ctx context.Context, subject string) ([]string, error) {
+	return roleIDs(ctx, s.db, subject)
+}
+
+// CheckAssignable checks that roles exist and that actor holds every policy
+// they (and their parents) grant. Errors: not_found, forbidden.
+func (s *Service) CheckAssignable(ctx context.Context, actor string, roles []string) error {
+	return s.checkAssignable(ctx, s.db, actor, roles)
+}
+
+func (s *Service) checkAssignable(ctx context.Context, db *ent.Client, actor string, roles []string) error {
+	var pols []*ent.RBACPolicy
+	for _, r := range roles {
+		ps, err := rolePolicies(ctx, db, r)
+		if err != nil {
+			return err
+		}
+		pols = append(pols, ps...)
+	}
+	return s.mayGrant(ctx, actor, pols, errRoleEscalation)
+}
+
+// AssignRoles gives roles to a user or secret key; the actor must hold every
+// policy they grant. Errors: not_found, invalid, forbidden.
+func (s *Service) AssignRoles(ctx context.Context, actor, subject string, roles []string) error {
+	if err := checkSubject(ctx, s.db, subject); err != nil {
+		return err
+	}
+	if err := s.checkAssignable(ctx, s.db, actor, roles); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error { return assign(ctx, tx, subject, roles) })
+}
+
+// AssignTx gives roles to subject inside tx without an escalation check: for
+// trusted paths (the CLI's first admin, an accepted invite whose roles were
+// checked when it was made, a new key copying its creator's roles). Unknown
+// roles are an error. Call Changed after the commit.
+func (s *Service) AssignTx(ctx context.Context, tx *ent.Client, subject string, roles []string) error {
+	for _, r := range roles {
+		if _, err := findRole(ctx, tx, r); err != nil {
+			return err
+		}
+	}
+	return assign(ctx, tx, subject, roles)
+}
+
+// RemoveSubjectTx drops every assignment of a deleted user or key inside tx.
+// Deleting the last user holding role_super_admin is refused. Call Changed
+// after the commit. Errors: not_allowed.
+func (s *Service) RemoveSubjectTx(ctx context.Context, tx *ent.Client, subject string) error {
+	typ, id, err := splitSubject(subject)
+	if err != nil {
+		return err
+	}
+	where := []predicate.RBACAssignment{rbacassignment.SubjectTypeEQ(typ), rbacassignment.SubjectID(id)}
+	super, err := tx.RBACAssignment.Query().Where(append(where, rbacassignment.RoleID(RoleSuperAdmin))...).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("remove subject: %w", err)
+	}
+	if _, err := tx.RBACAssignment.Delete().Where(where...).Exec(ctx); err != nil {
+		return fmt.Errorf("remove subject: %w", err)
+	}
+	if super && typ == rbacassignment.SubjectTypeUser {
+		left, err := tx.RBACAssignment.Query().Where(rbacassignment.RoleID(RoleSuperAdmin),
+			rbacassignment.SubjectTypeEQ(rbacassignment.SubjectTypeUser)).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("remove subject: %w", err)
+		}
+		if left == 0 {
+			return errLastSuperAdmin
+		}
+	}
+	return nil
+}
+
+// Changed announces a change to the tenant in ctx made outside Service.
+func (s *Service) Changed(ctx context.Context) { s.changed(ctx) }
+
+func assign(ctx context.Context, db *ent.Client, subject string, roles []string) error {
+	typ, id, err := splitSubject(subject)
+	if err != nil {
+		return err
+	}
+	have, err := roleIDs(ctx, db, subject)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, r := range have {
+		seen[r] = true
+	}
+	var bulk []*ent.RBACAssignmentCreate
+	for _, r := range roles {
+		if !seen[r] {
+			seen[r] = true
+			bulk = append(bulk, db.RBACAssignment.Create().SetSubjectType(typ).SetSubjectID(id).SetRoleID(r))
+		}
+	}
+	if len(bulk) == 0 {
+		return nil
+	}
+	if err := db.RBACAssignment.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("assign roles: %w", err)
+	}
+	return nil
+}
+
+// UnassignRoles takes roles from a user or key and returns the roles that
+// were removed. The last user holding role_super_admin keeps it. Errors:
+// not_found, not_allowed.
+func (s *Service) UnassignRoles(ctx context.Context, subject string, roles []string) ([]string, error) {
+	typ, id, err := splitSubject(subject)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	err = s.inTx(ctx, func(tx *ent.Client) error {
+		if err := checkSubject(ctx, tx, subject); err != nil {
+			return err
+		}
+		super := false
+		for _, r := range roles {
+			super = super || r == RoleSuperAdmin
+		}
+		if super && typ == rbacassignment.SubjectTypeUser {
+			// Touching the role row serializes concurrent removals (row lock on
+			// PostgreSQL, one writer on SQLite), so two admins cannot each
+			// remove the other and leave the tenant without a super admin.
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
+				return fmt.Errorf("unassign roles: %w", err)
+			}
+		}
+		as, err := tx.RBACAssignment.Query().Where(rbacassignment.SubjectTypeEQ(typ), rbacassignment.SubjectID(id),
+			rbacassignment.RoleIDIn(roles...)).All(ctx)
+		if err != nil {
+			return fmt.Errorf("unassign roles: %w", err)
+		}
+		for _, a := range as {
+			removed = append(removed, a.RoleID)
+			if err := tx.RBACAssignment.DeleteOne(a).Exec(ctx); err != nil {
+				return fmt.Errorf("unassign roles: %w", err)
+			}
+		}
+		if super && typ == rbacassignment.SubjectTypeUser {
+			left, err := tx.RBACAssignment.Query().Where(rbacassignment.RoleID(RoleSuperAdmin),
+				rbacassignment.SubjectTypeEQ(rbacassignment.SubjectTypeUser)).Count(ctx)
+			if err != nil {
+				return fmt.Errorf("unassign roles: %w", err)
+			}
+			if left == 0 {
+				return errLastSuperAdmin
+			}
+		}
+		return nil
+	})
+	return removed, err
+}
+
+// Permissions returns the policy keys subject holds among the tenant's
+// policies, wildcards expanded, sorted (GET /admin/rbac/me/permissions).
+func (s *Service) Permissions(ctx context.Context, subject string) ([]string, error) {
+	ps, err := s.db.RBACPolicy.Query().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("permissions: %w", err)
+	}
+	out := []string{}
+	for _, p := range ps {
+		if p.Resource == "*" || p.Operation == "*" {
+			continue
+		}
+		ok, err := s.authz.Allowed(ctx, subject, p.Resource, p.Operation)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, p.Key)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
