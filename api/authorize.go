@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -31,44 +32,54 @@ func (s *Server) authorize(table map[string][]rbac.Permission) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		tn, _ := tenants.FromContext(c.Request.Context())
-		ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, "rbac")
-		ac, _ := auth.FromContext(ctx)
-		if ac != nil {
-			check.SetAttributes(attribute.String("auth.actor_type", ac.ActorType))
-		}
-		if !declared {
-			check.End(ctx, observability.Deny, "undeclared_route")
-			wire.Render(c, errForbidden)
+		ac, _ := auth.FromContext(c.Request.Context())
+		if err := s.checkPolicies(c.Request.Context(), ac, need, declared); err != nil {
+			wire.Render(c, err)
 			return
 		}
-		subject := admin.Subject(ac)
-		if subject == "" {
-			check.End(ctx, observability.Deny, "no_roles")
-			wire.Render(c, errForbidden)
-			return
-		}
-		missing, err := s.deps.RBAC.Authorizer().Check(ctx, subject, need)
-		switch {
-		case errors.Is(err, rbac.ErrNoRoles):
-			check.End(ctx, observability.Deny, "no_roles")
-			wire.Render(c, errForbidden)
-			return
-		case err != nil:
-			check.End(ctx, observability.Error, "unavailable")
-			wire.Render(c, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "Authorization is unavailable, try again shortly"))
-			return
-		case len(missing) > 0:
-			keys := make([]string, 0, len(missing))
-			for _, p := range missing {
-				keys = append(keys, p.String())
-			}
-			check.SetAttributes(attribute.String("rbac.missing", strings.Join(keys, ",")))
-			check.End(ctx, observability.Deny, "insufficient_permissions")
-			wire.Render(c, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient permissions. Required policies: %s", strings.Join(keys, ", ")))
-			return
-		}
-		check.End(ctx, observability.Allow, "ok")
 		c.Next()
 	}
+}
+
+// checkPolicies decides whether ac holds every policy in need, as one
+// auth.check span. undeclared refuses outright (a route nobody mapped).
+func (s *Server) checkPolicies(ctx context.Context, ac *auth.Context, need []rbac.Permission, declared bool) error {
+	tn, _ := tenants.FromContext(ctx)
+	ctx, check := s.deps.Telemetry.StartAuthCheck(ctx, tn.ID, "rbac")
+	if ac != nil {
+		check.SetAttributes(attribute.String("auth.actor_type", ac.ActorType))
+	}
+	if !declared {
+		check.End(ctx, observability.Deny, "undeclared_route")
+		return errForbidden
+	}
+	keys := make([]string, 0, len(need))
+	for _, p := range need {
+		keys = append(keys, p.String())
+	}
+	check.SetAttributes(attribute.String("rbac.required", strings.Join(keys, ",")))
+	subject := admin.Subject(ac)
+	if subject == "" {
+		check.End(ctx, observability.Deny, "no_roles")
+		return errForbidden
+	}
+	missing, err := s.deps.RBAC.Authorizer().Check(ctx, subject, need)
+	switch {
+	case errors.Is(err, rbac.ErrNoRoles):
+		check.End(ctx, observability.Deny, "no_roles")
+		return errForbidden
+	case err != nil:
+		check.End(ctx, observability.Error, "unavailable")
+		return gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "Authorization is unavailable, try again shortly")
+	case len(missing) > 0:
+		keys := make([]string, 0, len(missing))
+		for _, p := range missing {
+			keys = append(keys, p.String())
+		}
+		check.SetAttributes(attribute.String("rbac.missing", strings.Join(keys, ",")))
+		check.End(ctx, observability.Deny, "insufficient_permissions")
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient permissions. Required policies: %s", strings.Join(keys, ", "))
+	}
+	check.End(ctx, observability.Allow, "ok")
+	return nil
 }

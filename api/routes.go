@@ -40,6 +40,13 @@ func (s *Server) routes(e *gin.Engine) {
 	d := s.deps
 	platform.Register(e.Group("/platform", s.platformKey()), d.Tenants)
 
+	// Forward-auth for gateways: the tenant comes from the original request.
+	e.GET("/decisions", s.decision)
+	e.POST("/decisions", s.decision)
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		e.Handle(m, "/decisions/*path", s.decision) // Envoy ext_authz: original path appended
+	}
+
 	t := e.Group("", s.tenant(), s.cors())
 	// Preflight requests: OPTIONS has its own routing tree, so a catch-all
 	// here cannot clash with the routes; cors answers them.

@@ -673,3 +673,10 @@ func tenantOf(ctx context.Context) (*ent.Tenant, error) {
 
 // hashEqual compares two digests in constant time.
 func hashEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// IsUnavailable reports whether err means a backing store is down (503),
+// as opposed to a credential being refused.
+func IsUnavailable(err error) bool {
+	code := gatehouse.ErrorCode(err)
+	return code == gatehouse.EUNAVAILABLE || code == gatehouse.EINTERNAL
+}

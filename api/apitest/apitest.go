@@ -223,15 +223,15 @@ func (e *Env) Do(t testing.TB, method, path string, body any, headers ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("content-type", "application/json")
-	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		if strings.EqualFold(headers[i], "host") {
 			req.Host = headers[i+1]
 			continue
 		}
 		req.Header.Add(headers[i], headers[i+1])
+	}
+	if body != nil && req.Header.Get("content-type") == "" {
+		req.Header.Set("content-type", "application/json")
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

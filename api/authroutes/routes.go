@@ -45,6 +45,8 @@ func Register(g *gin.RouterGroup, d Deps) {
 	g.DELETE("/session", sessionOnly, wire.H(h.destroySession))
 	g.POST("/token/refresh", either, wire.H(h.refresh))
 	g.POST("/logout-all", either, wire.H(h.logoutAll))
+	secretKey := d.Authenticate(wire.AuthSpec{Actors: []string{auth.ActorUser}, APIKey: true})
+	g.POST("/introspect", secretKey, wire.H(h.introspect))
 
 	g.GET("/:actor_type/providers", wire.H(h.providers))
 	g.POST("/:actor_type/:provider", wire.H(h.login))

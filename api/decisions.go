@@ -1,0 +1,257 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/api/admin"
+	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/observability"
+	"github.com/gatehousehq/gatehouse/rbac"
+	"github.com/gatehousehq/gatehouse/tenants"
+)
+
+// forwarded is the original request an API gateway asks about.
+type forwarded struct {
+	method, host, path string
+	query              url.Values
+	slug               string // from a /t/{slug}/ prefix of the original path
+}
+
+// originalRequest reads the request a gateway forwards: Traefik's
+// X-Forwarded-Method/-Uri/-Host, nginx auth_request's X-Original-Method/-URI,
+// or (Envoy ext_authz over HTTP) the request itself, whose path after
+// /decisions is the original path.
+func originalRequest(c *gin.Context) forwarded {
+	h := c.Request.Header
+	f := forwarded{method: c.Request.Method, host: c.Request.Host}
+	uri := ""
+	switch {
+	case h.Get("X-Forwarded-Uri") != "":
+		uri = h.Get("X-Forwarded-Uri")
+		if m := h.Get("X-Forwarded-Method"); m != "" {
+			f.method = m
+		}
+	case h.Get("X-Original-URI") != "":
+		uri = h.Get("X-Original-URI")
+		if m := h.Get("X-Original-Method"); m != "" {
+			f.method = m
+		}
+	default:
+		uri = strings.TrimPrefix(c.Request.URL.Path, "/decisions")
+		if c.Request.URL.RawQuery != "" {
+			uri += "?" + c.Request.URL.RawQuery
+		}
+	}
+	if fh := h.Get("X-Forwarded-Host"); fh != "" {
+		f.host = fh
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil || uri == "" {
+		u = &url.URL{Path: "/"}
+	}
+	f.path, f.query = u.Path, u.Query()
+	if rest, ok := strings.CutPrefix(f.path, "/t/"); ok {
+		f.slug, f.path, _ = strings.Cut(rest, "/")
+		f.path = "/" + f.path
+	}
+	f.method = strings.ToUpper(f.method)
+	return f
+}
+
+// matchRoute finds the admin route pattern of path (":id" segments match
+// any value; the pattern with the most literal segments wins).
+func matchRoute(method, path string, table map[string][]rbac.Permission) (string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	best, bestStatic := "", -1
+	for key := range table {
+		m, pattern, _ := strings.Cut(key, " ")
+		if m != method {
+			continue
+		}
+		ps := strings.Split(strings.Trim(pattern, "/"), "/")
+		if len(ps) != len(segs) {
+			continue
+		}
+		static, ok := 0, true
+		for i := range ps {
+			switch {
+			case strings.HasPrefix(ps[i], ":"):
+			case ps[i] == segs[i]:
+				static++
+			default:
+				ok = false
+			}
+		}
+		if ok && static > bestStatic {
+			best, bestStatic = key, static
+		}
+	}
+	return best, bestStatic >= 0
+}
+
+// derivedPolicy names the policy of an admin route Gatehouse does not serve
+// itself (a Medusa commerce route behind the gateway): /admin/{resources}/…
+// is resource "resource" (singular, hyphens as underscores); GET reads, POST
+// on the collection creates, POST on an item updates, DELETE deletes.
+func derivedPolicy(method, path string) []rbac.Permission {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) < 2 || segs[0] != "admin" {
+		return nil
+	}
+	res := strings.ReplaceAll(strings.TrimSuffix(segs[1], "s"), "-", "_")
+	if strings.HasSuffix(segs[1], "ies") {
+		res = strings.ReplaceAll(strings.TrimSuffix(segs[1], "ies")+"y", "-", "_")
+	}
+	op := ""
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		op = "read"
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		op = "update"
+		if len(segs) == 2 {
+			op = "create"
+		}
+	case http.MethodDelete:
+		op = "delete"
+	default:
+		return nil
+	}
+	return []rbac.Permission{{Resource: res, Operation: op}}
+}
+
+// decision is the forward-auth endpoint: 200 with X-Gatehouse-* identity
+// headers when the original request may proceed, else Medusa's 401 or 403.
+func (s *Server) decision(c *gin.Context) {
+	f := originalRequest(c)
+	tn, err := s.deps.Tenants.Resolve(c.Request.Context(), tenants.Request{Host: f.host, PathSlug: f.slug, HeaderID: c.GetHeader("x-tenant-id")})
+	if err != nil {
+		wire.Render(c, err)
+		return
+	}
+	// Judge the original request: its method, path and query, with the
+	// credentials the gateway forwarded.
+	r := c.Request.Clone(tenants.NewContext(c.Request.Context(), tn))
+	r.Method = f.method
+	r.URL = &url.URL{Path: f.path, RawQuery: f.query.Encode()}
+	c.Request = r
+
+	var ac *auth.Context
+	var channels []string
+	switch namespace(f.path) {
+	case "auth":
+		// Login, registration and reset are public by design.
+	case "store":
+		pk, err := s.storeDecision(c, tn)
+		if err != nil {
+			wire.Render(c, err)
+			return
+		}
+		channels = pk.SalesChannelIDs
+		if want := f.query.Get("sales_channel_id"); want != "" && !contains(channels, want) {
+			wire.Render(c, &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
+				Message: "Requested sales channel is not part of the publishable key"})
+			return
+		}
+		ac, _ = auth.FromContext(c.Request.Context())
+	default:
+		// /admin, and any other path of the merchant's services: an admin
+		// actor, authorized by the route's policy.
+		spec := wire.AuthSpec{Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true}
+		ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, "none")
+		c.Request = c.Request.WithContext(ctx)
+		a, err := s.authenticate(c, spec, check)
+		if err != nil {
+			check.End(ctx, observability.Deny, "invalid")
+			wire.Render(c, err)
+			return
+		}
+		check.End(ctx, observability.Allow, "ok")
+		ac = a
+		c.Request = c.Request.WithContext(auth.NewContext(c.Request.Context(), ac))
+		if ids, err := namedChannels(c); err == nil {
+			if err := auth.CheckChannels(ac, ids); err != nil {
+				wire.Render(c, err)
+				return
+			}
+		}
+		need, declared := []rbac.Permission(nil), true
+		if key, ok := matchRoute(f.method, f.path, admin.Policies); ok {
+			need = admin.Policies[key]
+		} else if strings.HasPrefix(f.path, "/admin/") {
+			need = derivedPolicy(f.method, f.path)
+			declared = need != nil
+		}
+		if len(need) > 0 || !declared {
+			if err := s.checkPolicies(c.Request.Context(), ac, need, declared); err != nil {
+				wire.Render(c, err)
+				return
+			}
+		}
+		if ac.ChannelLimited {
+			channels = ac.SalesChannels
+		}
+	}
+	h := c.Writer.Header()
+	h.Set("X-Gatehouse-Tenant", tn.ID)
+	if ac != nil {
+		h.Set("X-Gatehouse-Actor-Type", ac.ActorType)
+		h.Set("X-Gatehouse-Actor-Id", ac.ActorID)
+	}
+	if len(channels) > 0 {
+		h.Set("X-Gatehouse-Sales-Channels", strings.Join(channels, ","))
+	}
+	c.JSON(http.StatusOK, gin.H{"allowed": true})
+}
+
+// storeDecision applies the /store chain: a publishable key, then optional
+// customer authentication.
+func (s *Server) storeDecision(c *gin.Context, tn *ent.Tenant) (*auth.Publishable, error) {
+	vals := c.Request.Header.Values("x-publishable-api-key")
+	if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
+		return nil, errPKRequired
+	}
+	ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, auth.MethodPublishable)
+	if len(vals) > 1 || strings.Contains(vals[0], ",") {
+		check.End(ctx, observability.Deny, "invalid")
+		return nil, errPKInvalid
+	}
+	pk, err := s.deps.Auth.AuthenticatePublishableKey(ctx, tn, strings.TrimSpace(vals[0]))
+	if err != nil {
+		if code := gatehouse.ErrorCode(err); code == gatehouse.EUNAVAILABLE || code == gatehouse.EINTERNAL {
+			check.End(ctx, observability.Error, "unavailable")
+			return nil, err
+		}
+		check.End(ctx, observability.Deny, "invalid")
+		return nil, errPKInvalid
+	}
+	check.End(ctx, observability.Allow, "ok")
+	spec := wire.AuthSpec{Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true}
+	cctx, ccheck := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, "none")
+	c.Request = c.Request.WithContext(cctx)
+	ac, err := s.authenticate(c, spec, ccheck)
+	if err != nil {
+		ccheck.End(cctx, observability.Deny, "invalid")
+		return nil, err
+	}
+	ccheck.End(cctx, observability.Allow, "ok")
+	if ac != nil {
+		c.Request = c.Request.WithContext(auth.NewContext(c.Request.Context(), ac))
+	}
+	return pk, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
