@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/gatehousehq/gatehouse"
@@ -151,27 +153,11 @@ func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (
 	d := k.digest(raw)
 	ck, ok := k.cache.Get(d)
 	if !ok {
-		// Two queries: the key by its digest, then its channels (Ent's eager
-		// load); disabled channels admit nothing but still limit the key.
-		row, err := k.db.APIKey.Query().
-			Where(apikey.Digest(d), apikey.DeletedAtIsNil()).
-			WithSalesChannels(func(q *ent.SalesChannelQuery) {
-				q.Select(saleschannel.FieldID, saleschannel.FieldIsDisabled)
-			}).
-			Only(tenants.WithTenant(ctx, tn.ID))
-		if ent.IsNotFound(err) {
-			return nil, ErrUnauthorized
-		}
+		row, err := k.load(tenants.WithTenant(ctx, tn.ID), d)
 		if err != nil {
-			return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
+			return nil, err
 		}
-		ck = &cachedKey{id: row.ID, tenantID: row.TenantID, typ: string(row.Type), createdBy: row.CreatedBy, revokedAt: row.RevokedAt}
-		ck.hasChannels = len(row.Edges.SalesChannels) > 0
-		for _, sc := range row.Edges.SalesChannels {
-			if !sc.IsDisabled {
-				ck.channels = append(ck.channels, sc.ID)
-			}
-		}
+		ck = row
 		k.cache.Add(d, ck)
 	}
 	if ck.tenantID != tn.ID || ck.typ != typ {
@@ -179,6 +165,58 @@ func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (
 	}
 	if ck.revokedAt != nil && !ck.revokedAt.After(k.now()) {
 		return nil, ErrUnauthorized
+	}
+	return ck, nil
+}
+
+// keyRow is one row of the key-with-channels join.
+type keyRow struct {
+	ID         string         `sql:"id"`
+	TenantID   string         `sql:"tenant_id"`
+	Type       string         `sql:"type"`
+	CreatedBy  string         `sql:"created_by"`
+	RevokedAt  sql.NullTime   `sql:"revoked_at"`
+	ChannelID  sql.NullString `sql:"channel_id"`
+	ChannelOff sql.NullBool   `sql:"channel_disabled"`
+}
+
+// load reads a live key by digest with its sales channels in one query (a
+// left join through the link table); the tenant interceptor scopes it.
+// Disabled channels admit nothing but still limit the key.
+func (k *APIKeys) load(ctx context.Context, digest string) (*cachedKey, error) {
+	var rows []keyRow
+	err := k.db.APIKey.Query().
+		Where(apikey.Digest(digest), apikey.DeletedAtIsNil()).
+		Modify(func(s *entsql.Selector) {
+			link := entsql.Table(apikey.SalesChannelsTable)
+			ch := entsql.Table(saleschannel.Table)
+			s.LeftJoin(link).On(s.C(apikey.FieldID), link.C(apikey.SalesChannelsPrimaryKey[0])).
+				LeftJoin(ch).On(link.C(apikey.SalesChannelsPrimaryKey[1]), ch.C(saleschannel.FieldID))
+			s.Select(s.C(apikey.FieldID), s.C(apikey.FieldTenantID), s.C(apikey.FieldType), s.C(apikey.FieldCreatedBy),
+				s.C(apikey.FieldRevokedAt), entsql.As(ch.C(saleschannel.FieldID), "channel_id"),
+				entsql.As(ch.C(saleschannel.FieldIsDisabled), "channel_disabled"))
+		}).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The key directory is unavailable")
+	}
+	if len(rows) == 0 {
+		return nil, ErrUnauthorized
+	}
+	r := rows[0]
+	ck := &cachedKey{id: r.ID, tenantID: r.TenantID, typ: r.Type, createdBy: r.CreatedBy}
+	if r.RevokedAt.Valid {
+		t := r.RevokedAt.Time
+		ck.revokedAt = &t
+	}
+	for _, row := range rows {
+		if !row.ChannelID.Valid {
+			continue
+		}
+		ck.hasChannels = true
+		if !row.ChannelOff.Bool {
+			ck.channels = append(ck.channels, row.ChannelID.String)
+		}
 	}
 	return ck, nil
 }

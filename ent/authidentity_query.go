@@ -279,8 +279,9 @@ func (_q *AuthIdentityQuery) Clone() *AuthIdentityQuery {
 		predicates:             append([]predicate.AuthIdentity{}, _q.predicates...),
 		withProviderIdentities: _q.withProviderIdentities.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -554,6 +555,12 @@ func (_q *AuthIdentityQuery) ForShare(opts ...sql.LockOption) *AuthIdentityQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AuthIdentityQuery) Modify(modifiers ...func(s *sql.Selector)) *AuthIdentitySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // AuthIdentityGroupBy is the group-by builder for AuthIdentity entities.
 type AuthIdentityGroupBy struct {
 	selector
@@ -642,4 +649,10 @@ func (_s *AuthIdentitySelect) sqlScan(ctx context.Context, root *AuthIdentityQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AuthIdentitySelect) Modify(modifiers ...func(s *sql.Selector)) *AuthIdentitySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // AuthIdentityUpdate is the builder for updating AuthIdentity entities.
 type AuthIdentityUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AuthIdentityMutation
+	hooks     []Hook
+	mutation  *AuthIdentityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AuthIdentityUpdate builder.
@@ -124,6 +125,12 @@ func (_u *AuthIdentityUpdate) defaults() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AuthIdentityUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AuthIdentityUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AuthIdentityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(authidentity.Table, authidentity.Columns, sqlgraph.NewFieldSpec(authidentity.FieldID, field.TypeString))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -184,6 +191,7 @@ func (_u *AuthIdentityUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{authidentity.Label}
@@ -199,9 +207,10 @@ func (_u *AuthIdentityUpdate) sqlSave(ctx context.Context) (_node int, err error
 // AuthIdentityUpdateOne is the builder for updating a single AuthIdentity entity.
 type AuthIdentityUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AuthIdentityMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AuthIdentityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -312,6 +321,12 @@ func (_u *AuthIdentityUpdateOne) defaults() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AuthIdentityUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AuthIdentityUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AuthIdentityUpdateOne) sqlSave(ctx context.Context) (_node *AuthIdentity, err error) {
 	_spec := sqlgraph.NewUpdateSpec(authidentity.Table, authidentity.Columns, sqlgraph.NewFieldSpec(authidentity.FieldID, field.TypeString))
 	id, ok := _u.mutation.ID()
@@ -389,6 +404,7 @@ func (_u *AuthIdentityUpdateOne) sqlSave(ctx context.Context) (_node *AuthIdenti
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AuthIdentity{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

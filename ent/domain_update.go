@@ -18,8 +18,9 @@ import (
 // DomainUpdate is the builder for updating Domain entities.
 type DomainUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DomainMutation
+	hooks     []Hook
+	mutation  *DomainMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DomainUpdate builder.
@@ -102,6 +103,12 @@ func (_u *DomainUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DomainUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DomainUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DomainUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -120,6 +127,7 @@ func (_u *DomainUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Host(); ok {
 		_spec.SetField(domain.FieldHost, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{domain.Label}
@@ -135,9 +143,10 @@ func (_u *DomainUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // DomainUpdateOne is the builder for updating a single Domain entity.
 type DomainUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DomainMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DomainMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -227,6 +236,12 @@ func (_u *DomainUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DomainUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DomainUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DomainUpdateOne) sqlSave(ctx context.Context) (_node *Domain, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -262,6 +277,7 @@ func (_u *DomainUpdateOne) sqlSave(ctx context.Context) (_node *Domain, err erro
 	if value, ok := _u.mutation.Host(); ok {
 		_spec.SetField(domain.FieldHost, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Domain{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

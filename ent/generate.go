@@ -2,4 +2,4 @@
 // ent/schema; regenerate with `go generate ./ent` (or `make generate`).
 package ent
 
-//go:generate go tool ent generate --feature intercept,sql/upsert,sql/execquery,sql/lock --target . ./schema
+//go:generate go tool ent generate --feature intercept,sql/upsert,sql/execquery,sql/lock,sql/modifier --target . ./schema

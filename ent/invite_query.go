@@ -253,8 +253,9 @@ func (_q *InviteQuery) Clone() *InviteQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Invite{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *InviteQuery) ForShare(opts ...sql.LockOption) *InviteQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *InviteQuery) Modify(modifiers ...func(s *sql.Selector)) *InviteSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // InviteGroupBy is the group-by builder for Invite entities.
 type InviteGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *InviteSelect) sqlScan(ctx context.Context, root *InviteQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *InviteSelect) Modify(modifiers ...func(s *sql.Selector)) *InviteSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

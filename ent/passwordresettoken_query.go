@@ -253,8 +253,9 @@ func (_q *PasswordResetTokenQuery) Clone() *PasswordResetTokenQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.PasswordResetToken{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *PasswordResetTokenQuery) ForShare(opts ...sql.LockOption) *PasswordRes
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PasswordResetTokenQuery) Modify(modifiers ...func(s *sql.Selector)) *PasswordResetTokenSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // PasswordResetTokenGroupBy is the group-by builder for PasswordResetToken entities.
 type PasswordResetTokenGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *PasswordResetTokenSelect) sqlScan(ctx context.Context, root *PasswordR
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PasswordResetTokenSelect) Modify(modifiers ...func(s *sql.Selector)) *PasswordResetTokenSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

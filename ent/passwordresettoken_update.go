@@ -18,8 +18,9 @@ import (
 // PasswordResetTokenUpdate is the builder for updating PasswordResetToken entities.
 type PasswordResetTokenUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PasswordResetTokenMutation
+	hooks     []Hook
+	mutation  *PasswordResetTokenMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PasswordResetTokenUpdate builder.
@@ -171,6 +172,12 @@ func (_u *PasswordResetTokenUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PasswordResetTokenUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PasswordResetTokenUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PasswordResetTokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -201,6 +208,7 @@ func (_u *PasswordResetTokenUpdate) sqlSave(ctx context.Context) (_node int, err
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(passwordresettoken.FieldExpiresAt, field.TypeTime, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{passwordresettoken.Label}
@@ -216,9 +224,10 @@ func (_u *PasswordResetTokenUpdate) sqlSave(ctx context.Context) (_node int, err
 // PasswordResetTokenUpdateOne is the builder for updating a single PasswordResetToken entity.
 type PasswordResetTokenUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PasswordResetTokenMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PasswordResetTokenMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -377,6 +386,12 @@ func (_u *PasswordResetTokenUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PasswordResetTokenUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PasswordResetTokenUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PasswordResetTokenUpdateOne) sqlSave(ctx context.Context) (_node *PasswordResetToken, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -424,6 +439,7 @@ func (_u *PasswordResetTokenUpdateOne) sqlSave(ctx context.Context) (_node *Pass
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(passwordresettoken.FieldExpiresAt, field.TypeTime, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &PasswordResetToken{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -278,8 +278,9 @@ func (_q *ProviderIdentityQuery) Clone() *ProviderIdentityQuery {
 		predicates:       append([]predicate.ProviderIdentity{}, _q.predicates...),
 		withAuthIdentity: _q.withAuthIdentity.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -552,6 +553,12 @@ func (_q *ProviderIdentityQuery) ForShare(opts ...sql.LockOption) *ProviderIdent
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProviderIdentityQuery) Modify(modifiers ...func(s *sql.Selector)) *ProviderIdentitySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ProviderIdentityGroupBy is the group-by builder for ProviderIdentity entities.
 type ProviderIdentityGroupBy struct {
 	selector
@@ -640,4 +647,10 @@ func (_s *ProviderIdentitySelect) sqlScan(ctx context.Context, root *ProviderIde
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProviderIdentitySelect) Modify(modifiers ...func(s *sql.Selector)) *ProviderIdentitySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // ProviderIdentityUpdate is the builder for updating ProviderIdentity entities.
 type ProviderIdentityUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProviderIdentityMutation
+	hooks     []Hook
+	mutation  *ProviderIdentityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProviderIdentityUpdate builder.
@@ -182,6 +183,12 @@ func (_u *ProviderIdentityUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProviderIdentityUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProviderIdentityUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProviderIdentityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -244,6 +251,7 @@ func (_u *ProviderIdentityUpdate) sqlSave(ctx context.Context) (_node int, err e
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{provideridentity.Label}
@@ -259,9 +267,10 @@ func (_u *ProviderIdentityUpdate) sqlSave(ctx context.Context) (_node int, err e
 // ProviderIdentityUpdateOne is the builder for updating a single ProviderIdentity entity.
 type ProviderIdentityUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProviderIdentityMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProviderIdentityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -430,6 +439,12 @@ func (_u *ProviderIdentityUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProviderIdentityUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProviderIdentityUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProviderIdentityUpdateOne) sqlSave(ctx context.Context) (_node *ProviderIdentity, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -509,6 +524,7 @@ func (_u *ProviderIdentityUpdateOne) sqlSave(ctx context.Context) (_node *Provid
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProviderIdentity{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

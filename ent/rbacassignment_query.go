@@ -253,8 +253,9 @@ func (_q *RBACAssignmentQuery) Clone() *RBACAssignmentQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.RBACAssignment{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *RBACAssignmentQuery) ForShare(opts ...sql.LockOption) *RBACAssignmentQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RBACAssignmentQuery) Modify(modifiers ...func(s *sql.Selector)) *RBACAssignmentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // RBACAssignmentGroupBy is the group-by builder for RBACAssignment entities.
 type RBACAssignmentGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *RBACAssignmentSelect) sqlScan(ctx context.Context, root *RBACAssignmen
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RBACAssignmentSelect) Modify(modifiers ...func(s *sql.Selector)) *RBACAssignmentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

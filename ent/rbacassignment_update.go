@@ -18,8 +18,9 @@ import (
 // RBACAssignmentUpdate is the builder for updating RBACAssignment entities.
 type RBACAssignmentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RBACAssignmentMutation
+	hooks     []Hook
+	mutation  *RBACAssignmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RBACAssignmentUpdate builder.
@@ -143,6 +144,12 @@ func (_u *RBACAssignmentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACAssignmentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACAssignmentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -167,6 +174,7 @@ func (_u *RBACAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.RoleID(); ok {
 		_spec.SetField(rbacassignment.FieldRoleID, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{rbacassignment.Label}
@@ -182,9 +190,10 @@ func (_u *RBACAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err err
 // RBACAssignmentUpdateOne is the builder for updating a single RBACAssignment entity.
 type RBACAssignmentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RBACAssignmentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RBACAssignmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -315,6 +324,12 @@ func (_u *RBACAssignmentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACAssignmentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACAssignmentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACAssignmentUpdateOne) sqlSave(ctx context.Context) (_node *RBACAssignment, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -356,6 +371,7 @@ func (_u *RBACAssignmentUpdateOne) sqlSave(ctx context.Context) (_node *RBACAssi
 	if value, ok := _u.mutation.RoleID(); ok {
 		_spec.SetField(rbacassignment.FieldRoleID, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RBACAssignment{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

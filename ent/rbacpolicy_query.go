@@ -253,8 +253,9 @@ func (_q *RBACPolicyQuery) Clone() *RBACPolicyQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.RBACPolicy{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *RBACPolicyQuery) ForShare(opts ...sql.LockOption) *RBACPolicyQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RBACPolicyQuery) Modify(modifiers ...func(s *sql.Selector)) *RBACPolicySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // RBACPolicyGroupBy is the group-by builder for RBACPolicy entities.
 type RBACPolicyGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *RBACPolicySelect) sqlScan(ctx context.Context, root *RBACPolicyQuery, 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RBACPolicySelect) Modify(modifiers ...func(s *sql.Selector)) *RBACPolicySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // RBACPolicyUpdate is the builder for updating RBACPolicy entities.
 type RBACPolicyUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RBACPolicyMutation
+	hooks     []Hook
+	mutation  *RBACPolicyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RBACPolicyUpdate builder.
@@ -195,6 +196,12 @@ func (_u *RBACPolicyUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACPolicyUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACPolicyUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACPolicyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -237,6 +244,7 @@ func (_u *RBACPolicyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(rbacpolicy.FieldMetadata, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{rbacpolicy.Label}
@@ -252,9 +260,10 @@ func (_u *RBACPolicyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 // RBACPolicyUpdateOne is the builder for updating a single RBACPolicy entity.
 type RBACPolicyUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RBACPolicyMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RBACPolicyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -437,6 +446,12 @@ func (_u *RBACPolicyUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACPolicyUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACPolicyUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACPolicyUpdateOne) sqlSave(ctx context.Context) (_node *RBACPolicy, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -496,6 +511,7 @@ func (_u *RBACPolicyUpdateOne) sqlSave(ctx context.Context) (_node *RBACPolicy, 
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(rbacpolicy.FieldMetadata, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RBACPolicy{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *RBACRoleQuery) Clone() *RBACRoleQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.RBACRole{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *RBACRoleQuery) ForShare(opts ...sql.LockOption) *RBACRoleQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RBACRoleQuery) Modify(modifiers ...func(s *sql.Selector)) *RBACRoleSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // RBACRoleGroupBy is the group-by builder for RBACRole entities.
 type RBACRoleGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *RBACRoleSelect) sqlScan(ctx context.Context, root *RBACRoleQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RBACRoleSelect) Modify(modifiers ...func(s *sql.Selector)) *RBACRoleSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

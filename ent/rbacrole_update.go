@@ -18,8 +18,9 @@ import (
 // RBACRoleUpdate is the builder for updating RBACRole entities.
 type RBACRoleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RBACRoleMutation
+	hooks     []Hook
+	mutation  *RBACRoleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RBACRoleUpdate builder.
@@ -157,6 +158,12 @@ func (_u *RBACRoleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACRoleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACRoleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -193,6 +200,7 @@ func (_u *RBACRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(rbacrole.FieldMetadata, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{rbacrole.Label}
@@ -208,9 +216,10 @@ func (_u *RBACRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // RBACRoleUpdateOne is the builder for updating a single RBACRole entity.
 type RBACRoleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RBACRoleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RBACRoleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -355,6 +364,12 @@ func (_u *RBACRoleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACRoleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACRoleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACRoleUpdateOne) sqlSave(ctx context.Context) (_node *RBACRole, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -408,6 +423,7 @@ func (_u *RBACRoleUpdateOne) sqlSave(ctx context.Context) (_node *RBACRole, err 
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(rbacrole.FieldMetadata, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RBACRole{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *RBACRolePolicyQuery) Clone() *RBACRolePolicyQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.RBACRolePolicy{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *RBACRolePolicyQuery) ForShare(opts ...sql.LockOption) *RBACRolePolicyQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RBACRolePolicyQuery) Modify(modifiers ...func(s *sql.Selector)) *RBACRolePolicySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // RBACRolePolicyGroupBy is the group-by builder for RBACRolePolicy entities.
 type RBACRolePolicyGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *RBACRolePolicySelect) sqlScan(ctx context.Context, root *RBACRolePolic
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RBACRolePolicySelect) Modify(modifiers ...func(s *sql.Selector)) *RBACRolePolicySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // RBACRolePolicyUpdate is the builder for updating RBACRolePolicy entities.
 type RBACRolePolicyUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RBACRolePolicyMutation
+	hooks     []Hook
+	mutation  *RBACRolePolicyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RBACRolePolicyUpdate builder.
@@ -124,6 +125,12 @@ func (_u *RBACRolePolicyUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACRolePolicyUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACRolePolicyUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACRolePolicyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -145,6 +152,7 @@ func (_u *RBACRolePolicyUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.PolicyID(); ok {
 		_spec.SetField(rbacrolepolicy.FieldPolicyID, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{rbacrolepolicy.Label}
@@ -160,9 +168,10 @@ func (_u *RBACRolePolicyUpdate) sqlSave(ctx context.Context) (_node int, err err
 // RBACRolePolicyUpdateOne is the builder for updating a single RBACRolePolicy entity.
 type RBACRolePolicyUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RBACRolePolicyMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RBACRolePolicyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -274,6 +283,12 @@ func (_u *RBACRolePolicyUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RBACRolePolicyUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RBACRolePolicyUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RBACRolePolicyUpdateOne) sqlSave(ctx context.Context) (_node *RBACRolePolicy, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -312,6 +327,7 @@ func (_u *RBACRolePolicyUpdateOne) sqlSave(ctx context.Context) (_node *RBACRole
 	if value, ok := _u.mutation.PolicyID(); ok {
 		_spec.SetField(rbacrolepolicy.FieldPolicyID, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RBACRolePolicy{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -279,8 +279,9 @@ func (_q *SalesChannelQuery) Clone() *SalesChannelQuery {
 		predicates:  append([]predicate.SalesChannel{}, _q.predicates...),
 		withAPIKeys: _q.withAPIKeys.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -583,6 +584,12 @@ func (_q *SalesChannelQuery) ForShare(opts ...sql.LockOption) *SalesChannelQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *SalesChannelQuery) Modify(modifiers ...func(s *sql.Selector)) *SalesChannelSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // SalesChannelGroupBy is the group-by builder for SalesChannel entities.
 type SalesChannelGroupBy struct {
 	selector
@@ -671,4 +678,10 @@ func (_s *SalesChannelSelect) sqlScan(ctx context.Context, root *SalesChannelQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *SalesChannelSelect) Modify(modifiers ...func(s *sql.Selector)) *SalesChannelSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // SalesChannelUpdate is the builder for updating SalesChannel entities.
 type SalesChannelUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SalesChannelMutation
+	hooks     []Hook
+	mutation  *SalesChannelMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SalesChannelUpdate builder.
@@ -188,6 +189,12 @@ func (_u *SalesChannelUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SalesChannelUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SalesChannelUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SalesChannelUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -266,6 +273,7 @@ func (_u *SalesChannelUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{saleschannel.Label}
@@ -281,9 +289,10 @@ func (_u *SalesChannelUpdate) sqlSave(ctx context.Context) (_node int, err error
 // SalesChannelUpdateOne is the builder for updating a single SalesChannel entity.
 type SalesChannelUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SalesChannelMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SalesChannelMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -458,6 +467,12 @@ func (_u *SalesChannelUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SalesChannelUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SalesChannelUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SalesChannelUpdateOne) sqlSave(ctx context.Context) (_node *SalesChannel, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -553,6 +568,7 @@ func (_u *SalesChannelUpdateOne) sqlSave(ctx context.Context) (_node *SalesChann
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &SalesChannel{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues
