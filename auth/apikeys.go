@@ -403,6 +403,10 @@ type CreateAPIKeyInput struct {
 	Title           string
 	Type            string
 	SalesChannelIDs []string // secret keys: partner channel limits (our extension)
+	// Roles, for trusted callers without roles of their own (the CLI), are
+	// the roles a secret key gets instead of its creator's. Never set from
+	// an HTTP request: that path copies the caller's roles.
+	Roles []string
 }
 
 // CreateAPIKey mints a key and returns it with the raw token, which for a
@@ -439,7 +443,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 	}
 	// A secret key acts with its creator's roles (read before the
 	// transaction: SQLite has one connection).
-	var roles []string
+	roles := in.Roles
+	if in.Type != KeySecret {
+		roles = nil
+	}
 	if sub := subjectOf(caller); in.Type == KeySecret && sub != "" && s.roles.Roles != nil {
 		var err error
 		if roles, err = s.roles.Roles(ctx, sub); err != nil {

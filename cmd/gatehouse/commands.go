@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -34,14 +35,20 @@ func toTenantOut(t *ent.Tenant) tenantOut {
 
 func tenantCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Create, list, suspend and resume tenants"}
-	var slug, name string
+	var slug, name, settings string
 	var domains []string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a tenant (prints it as JSON)",
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withApp(c.Context(), stderr, func(a *App) error {
-				t, err := a.Tenants.Create(c.Context(), tenants.CreateInput{Slug: slug, Name: name, Domains: domains})
+				var set map[string]any
+				if settings != "" {
+					if err := json.Unmarshal([]byte(settings), &set); err != nil {
+						return fmt.Errorf("--settings: %w", err)
+					}
+				}
+				t, err := a.Tenants.Create(c.Context(), tenants.CreateInput{Slug: slug, Name: name, Domains: domains, Settings: set})
 				if err != nil {
 					return err
 				}
@@ -52,6 +59,7 @@ func tenantCmd(stdout, stderr io.Writer) *cobra.Command {
 	create.Flags().StringVar(&slug, "slug", "", "tenant slug (lower-case letters, digits, hyphens)")
 	create.Flags().StringVar(&name, "name", "", "display name")
 	create.Flags().StringArrayVar(&domains, "domain", nil, "a host name of the tenant (repeatable)")
+	create.Flags().StringVar(&settings, "settings", "", `tenant settings as a JSON object, e.g. '{"partner_keys":true}'`)
 	_ = create.MarkFlagRequired("slug")
 	_ = create.MarkFlagRequired("name")
 	list := &cobra.Command{
@@ -162,6 +170,7 @@ func userCmd(stdout, stderr io.Writer) *cobra.Command {
 func apikeyCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys"}
 	var slug, typ, title string
+	var keyRoles []string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a secret or publishable key (the secret is printed once)",
@@ -171,7 +180,7 @@ func apikeyCmd(stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				k, raw, err := a.Auth.CreateAPIKey(ctx, nil, auth.CreateAPIKeyInput{Title: title, Type: typ})
+				k, raw, err := a.Auth.CreateAPIKey(ctx, nil, auth.CreateAPIKeyInput{Title: title, Type: typ, Roles: keyRoles})
 				if err != nil {
 					return err
 				}
@@ -183,6 +192,7 @@ func apikeyCmd(stdout, stderr io.Writer) *cobra.Command {
 	create.Flags().StringVar(&slug, "tenant", "", "tenant slug or id")
 	create.Flags().StringVar(&typ, "type", "secret", "secret or publishable")
 	create.Flags().StringVar(&title, "title", "cli", "title")
+	create.Flags().StringArrayVar(&keyRoles, "role", []string{"role_super_admin"}, "role of a secret key (repeatable)")
 	_ = create.MarkFlagRequired("tenant")
 	revoke := &cobra.Command{
 		Use: "revoke ID", Short: "Revoke a key now", Args: cobra.ExactArgs(1),

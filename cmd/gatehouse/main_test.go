@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehousehq/gatehouse/rbac"
+	"github.com/gatehousehq/gatehouse/tenants"
 )
 
 func TestProductionRequiresConfiguration(t *testing.T) {
@@ -78,5 +81,23 @@ func TestTenantCreateAndList(t *testing.T) {
 	out.Reset()
 	if code := Main(context.Background(), []string{"apikey", "create", "--tenant", "acme", "--type", "secret", "--title", "t"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "sk_") {
 		t.Errorf("apikey create: exit %d, out %q", code, out.String())
+	}
+	// A key made by the CLI acts as a super admin (it has no creator whose
+	// roles it could take).
+	keyID := strings.Fields(out.String())[0]
+	err := withApp(context.Background(), &errb, func(a *App) error {
+		tn, err := a.Tenants.FindBySlugOrID(context.Background(), "acme")
+		if err != nil {
+			return err
+		}
+		missing, err := a.RBAC.Authorizer().Check(tenants.NewContext(context.Background(), tn), rbac.KeySubject(keyID),
+			[]rbac.Permission{{Resource: "user", Operation: "delete"}, {Resource: "api_key", Operation: "create"}})
+		if err == nil && len(missing) > 0 {
+			t.Errorf("CLI key %s lacks %v, want super admin", keyID, missing)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("check the CLI key's roles: %v", err)
 	}
 }
