@@ -2,7 +2,7 @@
 # HTTP benchmarks with wrk against a Gatehouse started here on PostgreSQL +
 # Redis (scripts/services.sh brings them up): /healthz (the ceiling), an admin
 # call with a Bearer JWT, an admin call with a secret key, a store call with a
-# publishable key, and login. Prints a Markdown table: req/s, p50, p99 and the
+# publishable key, /decisions (forward-auth with RBAC), and login. Prints a Markdown table: req/s, p50, p99 and the
 # ratio to the /healthz ceiling of the same run.
 # Env: DURATION (default 10s), CONNECTIONS (default 32).
 set -euo pipefail
@@ -71,6 +71,7 @@ results+=("$(run "/healthz (ceiling)" "$base/healthz")")
 results+=("$(run "GET /admin/users/me (Bearer JWT)" -H "x-tenant-id: bench" -H "authorization: Bearer $tok" "$base/admin/users/me")")
 results+=("$(run "GET /admin/sales-channels?limit=1 (secret key)" -H "x-tenant-id: bench" -H "authorization: Basic $sk" "$base/admin/sales-channels?limit=1")")
 results+=("$(run "GET /store/customers/me (publishable key, no customer: 401)" -H "x-tenant-id: bench" -H "x-publishable-api-key: $pk" "$base/store/customers/me")")
+results+=("$(run "GET /decisions (nginx style, Bearer JWT + RBAC on GET /admin/users)" -H "x-tenant-id: bench" -H "authorization: Bearer $tok" -H "X-Original-Method: GET" -H "X-Original-URI: /admin/users" "$base/decisions")")
 results+=("$(run "POST /auth/user/emailpass (login)" -s "$work/login.lua" "$base/auth/user/emailpass")")
 
 ceiling="$(echo "${results[0]}" | cut -d'|' -f2)"
