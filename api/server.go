@@ -65,7 +65,7 @@ func New(d Deps) *Server {
 // resolution, so every tenant route is also served under the prefix (the
 // SDK accepts a base URL with a path).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/t/"); ok {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/t/"); ok && tenantTail(rest) {
 		slug, tail, _ := strings.Cut(rest, "/")
 		r2 := r.Clone(context.WithValue(r.Context(), pathSlugKey{}, slug))
 		r2.URL.Path = "/" + tail
@@ -143,4 +143,17 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// tenantTail reports whether "{slug}/{tail}" names a tenant route: only the
+// tenant families are served under /t/{slug}, not /healthz, /metrics or
+// /platform.
+func tenantTail(rest string) bool {
+	_, tail, _ := strings.Cut(rest, "/")
+	first, _, _ := strings.Cut(tail, "/")
+	switch first {
+	case "auth", "admin", "store", ".well-known":
+		return true
+	}
+	return false
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/gatehousehq/gatehouse"
@@ -48,8 +47,8 @@ type Registry struct {
 	bus        Bus
 	hooks      []CreateHook
 
-	byID    *lru.Cache[string, *ent.Tenant]
-	byKey   *lru.Cache[string, string] // "slug:acme" / "host:shop.acme.test" → id
+	byID    *expirable.LRU[string, *ent.Tenant]
+	byKey   *expirable.LRU[string, string] // "slug:acme" / "host:shop.acme.test" → id
 	missing *expirable.LRU[string, struct{}]
 	stop    func()
 }
@@ -58,7 +57,10 @@ type Registry struct {
 type Options struct {
 	BaseDomain string // tenants are also reached at {slug}.{BaseDomain}
 	CacheSize  int    // tenants kept in memory (default 10,000)
-	Bus        Bus    // nil: this node only
+	// CacheTTL bounds how long a cached tenant is trusted without a change
+	// message (default 30 s).
+	CacheTTL time.Duration
+	Bus      Bus // nil: this node only
 }
 
 // NewRegistry returns a Registry over db.
@@ -66,8 +68,14 @@ func NewRegistry(db *ent.Client, opt Options) *Registry {
 	if opt.CacheSize <= 0 {
 		opt.CacheSize = 10000
 	}
-	byID, _ := lru.New[string, *ent.Tenant](opt.CacheSize)
-	byKey, _ := lru.New[string, string](opt.CacheSize * 3)
+	// Entries also expire, so a change message lost between nodes (Redis
+	// restarted, a partition) leaves a suspended tenant served elsewhere for
+	// at most CacheTTL, not until eviction.
+	if opt.CacheTTL <= 0 {
+		opt.CacheTTL = 30 * time.Second
+	}
+	byID := expirable.NewLRU[string, *ent.Tenant](opt.CacheSize, nil, opt.CacheTTL)
+	byKey := expirable.NewLRU[string, string](opt.CacheSize*3, nil, opt.CacheTTL)
 	return &Registry{
 		db:         db,
 		baseDomain: strings.ToLower(strings.Trim(opt.BaseDomain, ".")),
@@ -122,9 +130,8 @@ func (r *Registry) forget(id string) {
 func (r *Registry) changed(ctx context.Context, id string) {
 	r.forget(id)
 	if r.bus != nil {
-		// Best effort: a lost message leaves another node's cache stale until
-		// its entry is evicted, so every request still re-checks suspension
-		// through ResolveFresh on security-relevant paths.
+		// Best effort: a lost message leaves another node's cache stale
+		// until the entry expires (CacheTTL).
 		_ = r.bus.Publish(ctx, ChangesChannel, id)
 	}
 }
