@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -76,6 +77,12 @@ func SetLogger(c *gin.Context, l *slog.Logger) { c.Set("wire.logger", l) }
 // errors and unavailability are logged with their cause and mark the span;
 // the caller only sees the generic message.
 func Render(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away: nobody reads the answer, and it is not a
+		// server error (nginx's 499).
+		c.AbortWithStatus(499)
+		return
+	}
 	status, body := Status(err)
 	if status >= 500 {
 		if l, ok := c.Get("wire.logger"); ok {
