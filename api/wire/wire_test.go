@@ -1,0 +1,139 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehousehq/gatehouse"
+)
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		body   ErrorBody
+	}{
+		{gatehouse.Errorf(gatehouse.EINVALID, "bad"), 400, ErrorBody{Type: "invalid_data", Message: "bad"}},
+		{gatehouse.Errorf(gatehouse.ENOTALLOWED, "no"), 400, ErrorBody{Type: "not_allowed", Message: "no"}},
+		{gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid email or password"), 401, ErrorBody{Type: "unauthorized", Message: "Invalid email or password"}},
+		{Unauthorized, 401, ErrorBody{Message: "Unauthorized"}},
+		{gatehouse.Errorf(gatehouse.EFORBIDDEN, "Forbidden"), 403, ErrorBody{Type: "forbidden", Message: "Forbidden"}},
+		{&gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed", Message: "Tenant is suspended"}, 403, ErrorBody{Type: "not_allowed", Message: "Tenant is suspended"}},
+		{gatehouse.Errorf(gatehouse.ENOTFOUND, "gone"), 404, ErrorBody{Type: "not_found", Message: "gone"}},
+		{&gatehouse.Error{Code: gatehouse.ECONFLICT}, 409, ErrorBody{Code: "invalid_state_error", Type: "conflict", Message: "The request conflicted with another request. You may retry the request with the provided Idempotency-Key."}},
+		{gatehouse.Errorf(gatehouse.EDUPLICATE, "dup"), 422, ErrorBody{Code: "invalid_request_error", Type: "duplicate_error", Message: "dup"}},
+		{gatehouse.Errorf(gatehouse.ETOOLARGE, "big"), 413, ErrorBody{Type: "invalid_data", Message: "big"}},
+		{gatehouse.Errorf(gatehouse.ERATELIMITED, "whatever"), 429, ErrorBody{Type: "not_allowed", Message: "Too many requests"}},
+		{gatehouse.Errorf(gatehouse.EUNAVAILABLE, "down"), 503, ErrorBody{Type: "unavailable", Message: "down"}},
+		{gatehouse.Wrap(gatehouse.EINTERNAL, errors.New("secret cause"), "x"), 500, ErrorBody{Code: "unknown_error", Type: "unknown_error", Message: "An unknown error occurred."}},
+		{errors.New("database password is hunter2"), 500, ErrorBody{Code: "unknown_error", Type: "unknown_error", Message: "An unknown error occurred."}},
+		{fmt.Errorf("wrapped: %w", gatehouse.Errorf(gatehouse.ENOTFOUND, "deep")), 404, ErrorBody{Type: "not_found", Message: "deep"}},
+	}
+	for _, tt := range tests {
+		status, body := Status(tt.err)
+		if status != tt.status || !cmp.Equal(body, tt.body) {
+			t.Errorf("Status(%v) = %d %+v, want %d %+v", tt.err, status, body, tt.status, tt.body)
+		}
+	}
+}
+
+func render(t *testing.T, ctx context.Context, err error) *httptest.ResponseRecorder {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	w := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(w)
+	c.Request = httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	Render(c, err)
+	return w
+}
+
+func TestRender(t *testing.T) {
+	w := render(t, context.Background(), &gatehouse.Error{Code: gatehouse.ERATELIMITED, RetryAfter: 1500 * time.Millisecond})
+	if w.Code != 429 || w.Header().Get("Retry-After") != "2" {
+		t.Errorf("rate limited: %d, Retry-After %q; want 429 and 2", w.Code, w.Header().Get("Retry-After"))
+	}
+	w = render(t, context.Background(), errors.New("boom: secret"))
+	if strings.Contains(w.Body.String(), "secret") || w.Code != 500 {
+		t.Errorf("internal error rendered %d %s: the cause must stay internal", w.Code, w.Body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w = render(t, ctx, fmt.Errorf("find user: %w", context.Canceled))
+	if w.Code != 499 || w.Body.Len() != 0 {
+		t.Errorf("client gone: %d %q, want 499 and no body", w.Code, w.Body)
+	}
+}
+
+func TestBind(t *testing.T) {
+	type req struct {
+		Name  *string        `json:"name"`
+		Count int            `json:"count"`
+		Meta  map[string]any `json:"metadata"`
+	}
+	tests := []struct {
+		body   string
+		length int64
+		status int
+		msg    string
+	}{
+		{`{"name":"a","count":2}`, 0, 0, ""},
+		{``, 0, 0, ""},
+		{`{"name":"a","email":"x","zz":1}`, 0, 400, "Invalid request: Unrecognized fields: 'email, zz'"},
+		{`{"count":"two"}`, 0, 400, "Invalid request: Expected type: 'number' for field 'count', got: 'string'"},
+		{`{"name":`, 0, 400, "Invalid JSON in request body"},
+		{`[1,2]`, 0, 400, "Invalid request: Expected type: 'object' for field 'body', got: 'array'"},
+		{`null`, 0, 400, "Invalid request: Expected type: 'object' for field 'body', got: 'null'"},
+		{`{"name":"` + strings.Repeat("a", MaxBody) + `"}`, 0, 413, ""},
+		{`{}`, MaxBody + 1, 413, ""},
+	}
+	for _, tt := range tests {
+		gin.SetMode(gin.TestMode)
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+		if tt.length > 0 {
+			c.Request.ContentLength = tt.length
+		}
+		var v req
+		err := Bind(c, &v)
+		status, body := Status(err)
+		if err == nil {
+			status = 0
+		}
+		if status != tt.status || (tt.msg != "" && body.Message != tt.msg) {
+			t.Errorf("Bind(%.40q) = %d %q, want %d %q", tt.body, status, body.Message, tt.status, tt.msg)
+		}
+	}
+}
+
+func TestListParams(t *testing.T) {
+	for q, want := range map[string]string{
+		"":                  "0/20",
+		"offset=5&limit=10": "5/10",
+		"limit=abc":         "Invalid request: Expected type: 'number' for field 'limit', got: 'string'",
+		"offset=-1":         "Invalid request: Value for field 'offset' too small, expected at least: '0'",
+		"limit=100000":      "Invalid request: Value for field 'limit' too big, expected at most: '1000'",
+	} {
+		gin.SetMode(gin.TestMode)
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest(http.MethodGet, "/?"+q, nil)
+		p, err := ListParams(c, 20)
+		got := fmt.Sprintf("%d/%d", p.Offset, p.Limit)
+		if err != nil {
+			_, b := Status(err)
+			got = b.Message
+		}
+		if got != want {
+			t.Errorf("ListParams(%q) = %s, want %s", q, got, want)
+		}
+	}
+}
