@@ -77,6 +77,8 @@ type Service struct {
 	// onInviteAccepted assigns an invite's roles (set by rbac wiring).
 	onInviteAccepted func(ctx context.Context, u *ent.User, roles []string) error
 	roles            RoleHooks
+	// mfaKey encrypts TOTP seeds (SetMasterKey); MFA is refused without it.
+	mfaKey []byte
 }
 
 // NewService returns the auth service.
@@ -235,44 +237,46 @@ func passwordHash(pi *ent.ProviderIdentity) string {
 
 // Login authenticates emailpass credentials and returns an access token for
 // actorType (Medusa: the token's actor_id is "" when no actor of that type is
-// linked yet). Errors: unauthorized (Medusa's messages), not_allowed.
-func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider string, cred Credentials) (string, error) {
+// linked yet). When the identity has MFA enabled the result carries a
+// challenge and an actorless token instead. Errors: unauthorized (Medusa's
+// messages), not_allowed.
+func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider string, cred Credentials) (*LoginResult, error) {
 	if err := s.CheckProvider(tn, actorType, provider); err != nil {
-		return "", err
+		return nil, err
 	}
 	email, pw, err := cred.strings()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := s.guardAddress(ctx, tn); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := s.guardAccount(ctx, tn, email); err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(pw) > MaxPasswordBytes {
 		s.hasher.VerifyDummy(ctx, pw[:MaxPasswordBytes])
 		s.accountFailed(ctx, tn, email)
-		return "", ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
 	pi, err := s.findEmailIdentity(ctx, s.db, email)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if pi == nil || pi.Edges.AuthIdentity == nil {
 		// Equal work for unknown emails: no enumeration by timing, and the
 		// same back-off, so throttling tells nothing either.
 		s.hasher.VerifyDummy(ctx, pw)
 		s.accountFailed(ctx, tn, email)
-		return "", ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, passwordHash(pi))
 	if err != nil && ctx.Err() != nil {
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	}
 	if !ok {
 		s.accountFailed(ctx, tn, email)
-		return "", ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
 	s.accountSucceeded(ctx, tn, email)
 	if rehash {
@@ -286,12 +290,17 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 }
 
 // issueFor issues an access token for identity ai acting as actorType, in
-// login session sid.
-func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType, provider, sid string, authTime int64) (string, error) {
+// login session sid, or an MFA challenge when the identity has MFA enabled.
+func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType, provider, sid string, authTime int64) (*LoginResult, error) {
+	if mfa, err := s.hasEnabledFactor(ctx, ai.ID); err != nil {
+		return nil, err
+	} else if mfa {
+		return s.mfaPending(ctx, tn, ai, actorType, provider, sid, authTime)
+	}
 	app := copyMap(ai.AppMetadata)
 	actorID, _ := app[actorType+"_id"].(string)
 	if err := s.setRoleClaim(ctx, app, actorType, actorID); err != nil {
-		return "", err
+		return nil, err
 	}
 	c := &Claims{
 		ActorID:        actorID,
@@ -303,7 +312,11 @@ func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIden
 		SessionID:      sid,
 		AuthTime:       authTime,
 	}
-	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+	tok, err := s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: tok}, nil
 }
 
 // Register creates an emailpass identity and returns an actorless token.
@@ -361,6 +374,11 @@ func (s *Service) registrationToken(ctx context.Context, tn *ent.Tenant, ai *ent
 		SessionID:      newJTI(),
 		AuthTime:       s.now().Unix(),
 	}
+	mfa, err := s.hasEnabledFactor(ctx, ai.ID)
+	if err != nil {
+		return "", err
+	}
+	c.MFAEnabled = mfa
 	delete(c.AppMetadata, actorType+"_id")
 	delete(c.AppMetadata, "roles")
 	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
@@ -405,28 +423,41 @@ func createIdentityWith(ctx context.Context, db *ent.Client, email, hash string,
 
 // Refresh issues a fresh token for the caller, after checking that the
 // identity (and its actor) still exist; revocation was checked when the
-// caller authenticated. Errors: unauthorized.
-func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (string, error) {
+// caller authenticated. An actorless token whose identity has MFA enabled and
+// that has not passed a challenge gets a new challenge instead (Medusa re-runs
+// the MFA check). Errors: unauthorized.
+func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (*LoginResult, error) {
 	if ac.AuthProvider == "" {
-		return "", gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The auth provider is not set while refreshing token")
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The auth provider is not set while refreshing token")
 	}
 	ai, err := s.db.AuthIdentity.Query().Where(authidentity.ID(ac.AuthIdentityID)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return "", ErrUnauthorized
+		return nil, ErrUnauthorized
 	}
 	if err != nil {
-		return "", fmt.Errorf("refresh: %w", err)
+		return nil, fmt.Errorf("refresh: %w", err)
 	}
 	if ac.AuthTime > 0 && s.now().Sub(time.Unix(ac.AuthTime, 0)) > s.cfg.AbsoluteTTL {
-		return "", ErrUnauthorized
+		return nil, ErrUnauthorized
+	}
+	if ac.ActorID == "" && ac.MFAChallengeCompletedAt == nil {
+		if mfa, err := s.hasEnabledFactor(ctx, ai.ID); err != nil {
+			return nil, err
+		} else if mfa {
+			sid := ac.SID
+			if sid == "" {
+				sid = newJTI()
+			}
+			return s.mfaPending(ctx, tn, ai, ac.ActorType, ac.AuthProvider, sid, ac.AuthTime)
+		}
 	}
 	app := copyMap(ai.AppMetadata)
 	actorID, _ := app[ac.ActorType+"_id"].(string)
 	if actorID != "" {
 		if exists, err := s.actorExists(ctx, ac.ActorType, actorID); err != nil {
-			return "", err
+			return nil, err
 		} else if !exists {
-			return "", ErrUnauthorized
+			return nil, ErrUnauthorized
 		}
 	}
 	c := &Claims{
@@ -447,12 +478,16 @@ func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (str
 		}
 	}
 	if err := s.setRoleClaim(ctx, c.AppMetadata, ac.ActorType, actorID); err != nil {
-		return "", err
+		return nil, err
 	}
 	if c.SessionID == "" {
 		c.SessionID = newJTI()
 	}
-	return s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+	tok, err := s.tokens.IssueAccess(ctx, tn, c, s.tokenTTL(tn))
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: tok}, nil
 }
 
 func (s *Service) actorExists(ctx context.Context, actorType, id string) (bool, error) {

@@ -21,12 +21,15 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
+	"github.com/gatehousehq/gatehouse/ent/mfachallenge"
+	"github.com/gatehousehq/gatehouse/ent/mfafactor"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
 	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
+	"github.com/gatehousehq/gatehouse/ent/recoverycode"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -52,6 +55,10 @@ type Client struct {
 	Event *EventClient
 	// Invite is the client for interacting with the Invite builders.
 	Invite *InviteClient
+	// MFAChallenge is the client for interacting with the MFAChallenge builders.
+	MFAChallenge *MFAChallengeClient
+	// MFAFactor is the client for interacting with the MFAFactor builders.
+	MFAFactor *MFAFactorClient
 	// PasswordResetToken is the client for interacting with the PasswordResetToken builders.
 	PasswordResetToken *PasswordResetTokenClient
 	// ProviderIdentity is the client for interacting with the ProviderIdentity builders.
@@ -64,6 +71,8 @@ type Client struct {
 	RBACRole *RBACRoleClient
 	// RBACRolePolicy is the client for interacting with the RBACRolePolicy builders.
 	RBACRolePolicy *RBACRolePolicyClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -89,12 +98,15 @@ func (c *Client) init() {
 	c.Domain = NewDomainClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Invite = NewInviteClient(c.config)
+	c.MFAChallenge = NewMFAChallengeClient(c.config)
+	c.MFAFactor = NewMFAFactorClient(c.config)
 	c.PasswordResetToken = NewPasswordResetTokenClient(c.config)
 	c.ProviderIdentity = NewProviderIdentityClient(c.config)
 	c.RBACAssignment = NewRBACAssignmentClient(c.config)
 	c.RBACPolicy = NewRBACPolicyClient(c.config)
 	c.RBACRole = NewRBACRoleClient(c.config)
 	c.RBACRolePolicy = NewRBACRolePolicyClient(c.config)
+	c.RecoveryCode = NewRecoveryCodeClient(c.config)
 	c.SalesChannel = NewSalesChannelClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
@@ -197,12 +209,15 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
 		Invite:             NewInviteClient(cfg),
+		MFAChallenge:       NewMFAChallengeClient(cfg),
+		MFAFactor:          NewMFAFactorClient(cfg),
 		PasswordResetToken: NewPasswordResetTokenClient(cfg),
 		ProviderIdentity:   NewProviderIdentityClient(cfg),
 		RBACAssignment:     NewRBACAssignmentClient(cfg),
 		RBACPolicy:         NewRBACPolicyClient(cfg),
 		RBACRole:           NewRBACRoleClient(cfg),
 		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
+		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -232,12 +247,15 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
 		Invite:             NewInviteClient(cfg),
+		MFAChallenge:       NewMFAChallengeClient(cfg),
+		MFAFactor:          NewMFAFactorClient(cfg),
 		PasswordResetToken: NewPasswordResetTokenClient(cfg),
 		ProviderIdentity:   NewProviderIdentityClient(cfg),
 		RBACAssignment:     NewRBACAssignmentClient(cfg),
 		RBACPolicy:         NewRBACPolicyClient(cfg),
 		RBACRole:           NewRBACRoleClient(cfg),
 		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
+		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -272,8 +290,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
-		c.RBACRole, c.RBACRolePolicy, c.SalesChannel, c.SigningKey, c.Tenant, c.User,
+		c.MFAChallenge, c.MFAFactor, c.PasswordResetToken, c.ProviderIdentity,
+		c.RBACAssignment, c.RBACPolicy, c.RBACRole, c.RBACRolePolicy, c.RecoveryCode,
+		c.SalesChannel, c.SigningKey, c.Tenant, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -284,8 +303,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
-		c.RBACRole, c.RBACRolePolicy, c.SalesChannel, c.SigningKey, c.Tenant, c.User,
+		c.MFAChallenge, c.MFAFactor, c.PasswordResetToken, c.ProviderIdentity,
+		c.RBACAssignment, c.RBACPolicy, c.RBACRole, c.RBACRolePolicy, c.RecoveryCode,
+		c.SalesChannel, c.SigningKey, c.Tenant, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -306,6 +326,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *InviteMutation:
 		return c.Invite.mutate(ctx, m)
+	case *MFAChallengeMutation:
+		return c.MFAChallenge.mutate(ctx, m)
+	case *MFAFactorMutation:
+		return c.MFAFactor.mutate(ctx, m)
 	case *PasswordResetTokenMutation:
 		return c.PasswordResetToken.mutate(ctx, m)
 	case *ProviderIdentityMutation:
@@ -318,6 +342,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RBACRole.mutate(ctx, m)
 	case *RBACRolePolicyMutation:
 		return c.RBACRolePolicy.mutate(ctx, m)
+	case *RecoveryCodeMutation:
+		return c.RecoveryCode.mutate(ctx, m)
 	case *SalesChannelMutation:
 		return c.SalesChannel.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -1187,6 +1213,276 @@ func (c *InviteClient) mutate(ctx context.Context, m *InviteMutation) (Value, er
 	}
 }
 
+// MFAChallengeClient is a client for the MFAChallenge schema.
+type MFAChallengeClient struct {
+	config
+}
+
+// NewMFAChallengeClient returns a client for the MFAChallenge from the given config.
+func NewMFAChallengeClient(c config) *MFAChallengeClient {
+	return &MFAChallengeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mfachallenge.Hooks(f(g(h())))`.
+func (c *MFAChallengeClient) Use(hooks ...Hook) {
+	c.hooks.MFAChallenge = append(c.hooks.MFAChallenge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mfachallenge.Intercept(f(g(h())))`.
+func (c *MFAChallengeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MFAChallenge = append(c.inters.MFAChallenge, interceptors...)
+}
+
+// Create returns a builder for creating a MFAChallenge entity.
+func (c *MFAChallengeClient) Create() *MFAChallengeCreate {
+	mutation := newMFAChallengeMutation(c.config, OpCreate)
+	return &MFAChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MFAChallenge entities.
+func (c *MFAChallengeClient) CreateBulk(builders ...*MFAChallengeCreate) *MFAChallengeCreateBulk {
+	return &MFAChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MFAChallengeClient) MapCreateBulk(slice any, setFunc func(*MFAChallengeCreate, int)) *MFAChallengeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MFAChallengeCreateBulk{err: fmt.Errorf("calling to MFAChallengeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MFAChallengeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MFAChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MFAChallenge.
+func (c *MFAChallengeClient) Update() *MFAChallengeUpdate {
+	mutation := newMFAChallengeMutation(c.config, OpUpdate)
+	return &MFAChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MFAChallengeClient) UpdateOne(_m *MFAChallenge) *MFAChallengeUpdateOne {
+	mutation := newMFAChallengeMutation(c.config, OpUpdateOne, withMFAChallenge(_m))
+	return &MFAChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MFAChallengeClient) UpdateOneID(id string) *MFAChallengeUpdateOne {
+	mutation := newMFAChallengeMutation(c.config, OpUpdateOne, withMFAChallengeID(id))
+	return &MFAChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MFAChallenge.
+func (c *MFAChallengeClient) Delete() *MFAChallengeDelete {
+	mutation := newMFAChallengeMutation(c.config, OpDelete)
+	return &MFAChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MFAChallengeClient) DeleteOne(_m *MFAChallenge) *MFAChallengeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MFAChallengeClient) DeleteOneID(id string) *MFAChallengeDeleteOne {
+	builder := c.Delete().Where(mfachallenge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MFAChallengeDeleteOne{builder}
+}
+
+// Query returns a query builder for MFAChallenge.
+func (c *MFAChallengeClient) Query() *MFAChallengeQuery {
+	return &MFAChallengeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMFAChallenge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MFAChallenge entity by its id.
+func (c *MFAChallengeClient) Get(ctx context.Context, id string) (*MFAChallenge, error) {
+	return c.Query().Where(mfachallenge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MFAChallengeClient) GetX(ctx context.Context, id string) *MFAChallenge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MFAChallengeClient) Hooks() []Hook {
+	hooks := c.hooks.MFAChallenge
+	return append(hooks[:len(hooks):len(hooks)], mfachallenge.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MFAChallengeClient) Interceptors() []Interceptor {
+	inters := c.inters.MFAChallenge
+	return append(inters[:len(inters):len(inters)], mfachallenge.Interceptors[:]...)
+}
+
+func (c *MFAChallengeClient) mutate(ctx context.Context, m *MFAChallengeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MFAChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MFAChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MFAChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MFAChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MFAChallenge mutation op: %q", m.Op())
+	}
+}
+
+// MFAFactorClient is a client for the MFAFactor schema.
+type MFAFactorClient struct {
+	config
+}
+
+// NewMFAFactorClient returns a client for the MFAFactor from the given config.
+func NewMFAFactorClient(c config) *MFAFactorClient {
+	return &MFAFactorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `mfafactor.Hooks(f(g(h())))`.
+func (c *MFAFactorClient) Use(hooks ...Hook) {
+	c.hooks.MFAFactor = append(c.hooks.MFAFactor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `mfafactor.Intercept(f(g(h())))`.
+func (c *MFAFactorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MFAFactor = append(c.inters.MFAFactor, interceptors...)
+}
+
+// Create returns a builder for creating a MFAFactor entity.
+func (c *MFAFactorClient) Create() *MFAFactorCreate {
+	mutation := newMFAFactorMutation(c.config, OpCreate)
+	return &MFAFactorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MFAFactor entities.
+func (c *MFAFactorClient) CreateBulk(builders ...*MFAFactorCreate) *MFAFactorCreateBulk {
+	return &MFAFactorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MFAFactorClient) MapCreateBulk(slice any, setFunc func(*MFAFactorCreate, int)) *MFAFactorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MFAFactorCreateBulk{err: fmt.Errorf("calling to MFAFactorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MFAFactorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MFAFactorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MFAFactor.
+func (c *MFAFactorClient) Update() *MFAFactorUpdate {
+	mutation := newMFAFactorMutation(c.config, OpUpdate)
+	return &MFAFactorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MFAFactorClient) UpdateOne(_m *MFAFactor) *MFAFactorUpdateOne {
+	mutation := newMFAFactorMutation(c.config, OpUpdateOne, withMFAFactor(_m))
+	return &MFAFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MFAFactorClient) UpdateOneID(id string) *MFAFactorUpdateOne {
+	mutation := newMFAFactorMutation(c.config, OpUpdateOne, withMFAFactorID(id))
+	return &MFAFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MFAFactor.
+func (c *MFAFactorClient) Delete() *MFAFactorDelete {
+	mutation := newMFAFactorMutation(c.config, OpDelete)
+	return &MFAFactorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MFAFactorClient) DeleteOne(_m *MFAFactor) *MFAFactorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MFAFactorClient) DeleteOneID(id string) *MFAFactorDeleteOne {
+	builder := c.Delete().Where(mfafactor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MFAFactorDeleteOne{builder}
+}
+
+// Query returns a query builder for MFAFactor.
+func (c *MFAFactorClient) Query() *MFAFactorQuery {
+	return &MFAFactorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMFAFactor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MFAFactor entity by its id.
+func (c *MFAFactorClient) Get(ctx context.Context, id string) (*MFAFactor, error) {
+	return c.Query().Where(mfafactor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MFAFactorClient) GetX(ctx context.Context, id string) *MFAFactor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MFAFactorClient) Hooks() []Hook {
+	hooks := c.hooks.MFAFactor
+	return append(hooks[:len(hooks):len(hooks)], mfafactor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MFAFactorClient) Interceptors() []Interceptor {
+	inters := c.inters.MFAFactor
+	return append(inters[:len(inters):len(inters)], mfafactor.Interceptors[:]...)
+}
+
+func (c *MFAFactorClient) mutate(ctx context.Context, m *MFAFactorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MFAFactorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MFAFactorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MFAFactorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MFAFactorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MFAFactor mutation op: %q", m.Op())
+	}
+}
+
 // PasswordResetTokenClient is a client for the PasswordResetToken schema.
 type PasswordResetTokenClient struct {
 	config
@@ -2013,6 +2309,141 @@ func (c *RBACRolePolicyClient) mutate(ctx context.Context, m *RBACRolePolicyMuta
 	}
 }
 
+// RecoveryCodeClient is a client for the RecoveryCode schema.
+type RecoveryCodeClient struct {
+	config
+}
+
+// NewRecoveryCodeClient returns a client for the RecoveryCode from the given config.
+func NewRecoveryCodeClient(c config) *RecoveryCodeClient {
+	return &RecoveryCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `recoverycode.Hooks(f(g(h())))`.
+func (c *RecoveryCodeClient) Use(hooks ...Hook) {
+	c.hooks.RecoveryCode = append(c.hooks.RecoveryCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `recoverycode.Intercept(f(g(h())))`.
+func (c *RecoveryCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RecoveryCode = append(c.inters.RecoveryCode, interceptors...)
+}
+
+// Create returns a builder for creating a RecoveryCode entity.
+func (c *RecoveryCodeClient) Create() *RecoveryCodeCreate {
+	mutation := newRecoveryCodeMutation(c.config, OpCreate)
+	return &RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RecoveryCode entities.
+func (c *RecoveryCodeClient) CreateBulk(builders ...*RecoveryCodeCreate) *RecoveryCodeCreateBulk {
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RecoveryCodeClient) MapCreateBulk(slice any, setFunc func(*RecoveryCodeCreate, int)) *RecoveryCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RecoveryCodeCreateBulk{err: fmt.Errorf("calling to RecoveryCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RecoveryCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RecoveryCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RecoveryCode.
+func (c *RecoveryCodeClient) Update() *RecoveryCodeUpdate {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdate)
+	return &RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RecoveryCodeClient) UpdateOne(_m *RecoveryCode) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCode(_m))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RecoveryCodeClient) UpdateOneID(id string) *RecoveryCodeUpdateOne {
+	mutation := newRecoveryCodeMutation(c.config, OpUpdateOne, withRecoveryCodeID(id))
+	return &RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RecoveryCode.
+func (c *RecoveryCodeClient) Delete() *RecoveryCodeDelete {
+	mutation := newRecoveryCodeMutation(c.config, OpDelete)
+	return &RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RecoveryCodeClient) DeleteOne(_m *RecoveryCode) *RecoveryCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RecoveryCodeClient) DeleteOneID(id string) *RecoveryCodeDeleteOne {
+	builder := c.Delete().Where(recoverycode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RecoveryCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for RecoveryCode.
+func (c *RecoveryCodeClient) Query() *RecoveryCodeQuery {
+	return &RecoveryCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRecoveryCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RecoveryCode entity by its id.
+func (c *RecoveryCodeClient) Get(ctx context.Context, id string) (*RecoveryCode, error) {
+	return c.Query().Where(recoverycode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RecoveryCodeClient) GetX(ctx context.Context, id string) *RecoveryCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RecoveryCodeClient) Hooks() []Hook {
+	hooks := c.hooks.RecoveryCode
+	return append(hooks[:len(hooks):len(hooks)], recoverycode.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RecoveryCodeClient) Interceptors() []Interceptor {
+	inters := c.inters.RecoveryCode
+	return append(inters[:len(inters):len(inters)], recoverycode.Interceptors[:]...)
+}
+
+func (c *RecoveryCodeClient) mutate(ctx context.Context, m *RecoveryCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RecoveryCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RecoveryCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RecoveryCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RecoveryCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RecoveryCode mutation op: %q", m.Op())
+	}
+}
+
 // SalesChannelClient is a client for the SalesChannel schema.
 type SalesChannelClient struct {
 	config
@@ -2586,14 +3017,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuthIdentity, Customer, Domain, Event, Invite, PasswordResetToken,
-		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
-		SalesChannel, SigningKey, Tenant, User []ent.Hook
+		APIKey, AuthIdentity, Customer, Domain, Event, Invite, MFAChallenge, MFAFactor,
+		PasswordResetToken, ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole,
+		RBACRolePolicy, RecoveryCode, SalesChannel, SigningKey, Tenant, User []ent.Hook
 	}
 	inters struct {
-		APIKey, AuthIdentity, Customer, Domain, Event, Invite, PasswordResetToken,
-		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
-		SalesChannel, SigningKey, Tenant, User []ent.Interceptor
+		APIKey, AuthIdentity, Customer, Domain, Event, Invite, MFAChallenge, MFAFactor,
+		PasswordResetToken, ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole,
+		RBACRolePolicy, RecoveryCode, SalesChannel, SigningKey, Tenant,
+		User []ent.Interceptor
 	}
 )
 

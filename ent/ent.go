@@ -18,12 +18,15 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
+	"github.com/gatehousehq/gatehouse/ent/mfachallenge"
+	"github.com/gatehousehq/gatehouse/ent/mfafactor"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
 	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
+	"github.com/gatehousehq/gatehouse/ent/recoverycode"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -94,12 +97,15 @@ func checkColumn(t, c string) error {
 			domain.Table:             domain.ValidColumn,
 			event.Table:              event.ValidColumn,
 			invite.Table:             invite.ValidColumn,
+			mfachallenge.Table:       mfachallenge.ValidColumn,
+			mfafactor.Table:          mfafactor.ValidColumn,
 			passwordresettoken.Table: passwordresettoken.ValidColumn,
 			provideridentity.Table:   provideridentity.ValidColumn,
 			rbacassignment.Table:     rbacassignment.ValidColumn,
 			rbacpolicy.Table:         rbacpolicy.ValidColumn,
 			rbacrole.Table:           rbacrole.ValidColumn,
 			rbacrolepolicy.Table:     rbacrolepolicy.ValidColumn,
+			recoverycode.Table:       recoverycode.ValidColumn,
 			saleschannel.Table:       saleschannel.ValidColumn,
 			signingkey.Table:         signingkey.ValidColumn,
 			tenant.Table:             tenant.ValidColumn,

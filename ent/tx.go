@@ -26,6 +26,10 @@ type Tx struct {
 	Event *EventClient
 	// Invite is the client for interacting with the Invite builders.
 	Invite *InviteClient
+	// MFAChallenge is the client for interacting with the MFAChallenge builders.
+	MFAChallenge *MFAChallengeClient
+	// MFAFactor is the client for interacting with the MFAFactor builders.
+	MFAFactor *MFAFactorClient
 	// PasswordResetToken is the client for interacting with the PasswordResetToken builders.
 	PasswordResetToken *PasswordResetTokenClient
 	// ProviderIdentity is the client for interacting with the ProviderIdentity builders.
@@ -38,6 +42,8 @@ type Tx struct {
 	RBACRole *RBACRoleClient
 	// RBACRolePolicy is the client for interacting with the RBACRolePolicy builders.
 	RBACRolePolicy *RBACRolePolicyClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -183,12 +189,15 @@ func (tx *Tx) init() {
 	tx.Domain = NewDomainClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Invite = NewInviteClient(tx.config)
+	tx.MFAChallenge = NewMFAChallengeClient(tx.config)
+	tx.MFAFactor = NewMFAFactorClient(tx.config)
 	tx.PasswordResetToken = NewPasswordResetTokenClient(tx.config)
 	tx.ProviderIdentity = NewProviderIdentityClient(tx.config)
 	tx.RBACAssignment = NewRBACAssignmentClient(tx.config)
 	tx.RBACPolicy = NewRBACPolicyClient(tx.config)
 	tx.RBACRole = NewRBACRoleClient(tx.config)
 	tx.RBACRolePolicy = NewRBACRolePolicyClient(tx.config)
+	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.SalesChannel = NewSalesChannelClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)

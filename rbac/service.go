@@ -814,3 +814,285 @@ func (s *Service) Permissions(ctx context.Context, subject string) ([]string, er
 	sort.Strings(out)
 	return out, nil
 }
+
+// ---- policy management and role members ----
+
+var errSuperAdminPolicyFixed = gatehouse.Errorf(gatehouse.ENOTALLOWED, "The rpol_super_admin policy cannot be deleted or changed")
+
+// PolicyInput creates a policy.
+type PolicyInput struct {
+	Key, Resource, Operation string
+	Name, Description        *string
+	Metadata                 map[string]any
+}
+
+// CreatePolicy makes a policy; it grants nothing until linked to a role.
+// Errors: invalid, duplicate (key).
+func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*ent.RBACPolicy, error) {
+	in.Key, in.Resource, in.Operation = strings.TrimSpace(in.Key), strings.TrimSpace(in.Resource), strings.TrimSpace(in.Operation)
+	for _, f := range []struct{ name, v string }{{"key", in.Key}, {"resource", in.Resource}, {"operation", in.Operation}} {
+		if f.v == "" {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Field '%s' is required", f.name)
+		}
+	}
+	var out *ent.RBACPolicy
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		c := tx.RBACPolicy.Create().SetPolicyID(newID("rpol")).SetKey(in.Key).SetResource(in.Resource).
+			SetOperation(in.Operation).SetNillableName(in.Name).SetNillableDescription(in.Description)
+		if in.Metadata != nil {
+			c.SetMetadata(in.Metadata)
+		}
+		p, err := c.Save(ctx)
+		if ent.IsConstraintError(err) {
+			return gatehouse.Errorf(gatehouse.EDUPLICATE, "Policy with key %s already exists.", in.Key)
+		}
+		if err != nil {
+			return fmt.Errorf("create policy: %w", err)
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// PolicyUpdate changes a policy; nil fields are left as they are.
+type PolicyUpdate struct {
+	Key, Resource, Operation *string
+	Name, Description        *string
+	SetName, SetDescription  bool
+	Metadata                 map[string]any
+	SetMetadata              bool
+}
+
+// UpdatePolicy changes a policy. Changing its resource or operation changes
+// what every role holding it grants, so the actor must hold the new
+// permission. rpol_super_admin cannot be changed. Errors: not_found, invalid,
+// duplicate, forbidden, not_allowed.
+func (s *Service) UpdatePolicy(ctx context.Context, actor, id string, in PolicyUpdate) (*ent.RBACPolicy, error) {
+	if id == PolicySuperAdmin {
+		return nil, errSuperAdminPolicyFixed
+	}
+	cur, err := s.db.RBACPolicy.Query().Where(rbacpolicy.PolicyID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "Policy with id \"%s\" not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update policy: %w", err)
+	}
+	trimmed := func(p *string, field string) (*string, error) {
+		if p == nil {
+			return nil, nil
+		}
+		v := strings.TrimSpace(*p)
+		if v == "" {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Field '%s' cannot be empty", field)
+		}
+		return &v, nil
+	}
+	if in.Key, err = trimmed(in.Key, "key"); err != nil {
+		return nil, err
+	}
+	if in.Resource, err = trimmed(in.Resource, "resource"); err != nil {
+		return nil, err
+	}
+	if in.Operation, err = trimmed(in.Operation, "operation"); err != nil {
+		return nil, err
+	}
+	if (in.Resource != nil && *in.Resource != cur.Resource) || (in.Operation != nil && *in.Operation != cur.Operation) {
+		next := &ent.RBACPolicy{Resource: cur.Resource, Operation: cur.Operation}
+		if in.Resource != nil {
+			next.Resource = *in.Resource
+		}
+		if in.Operation != nil {
+			next.Operation = *in.Operation
+		}
+		if err := s.mayGrant(ctx, actor, []*ent.RBACPolicy{next}, errPolicyEscalation); err != nil {
+			return nil, err
+		}
+	}
+	var out *ent.RBACPolicy
+	err = s.inTx(ctx, func(tx *ent.Client) error {
+		p, err := tx.RBACPolicy.Query().Where(rbacpolicy.PolicyID(id)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return gatehouse.Errorf(gatehouse.ENOTFOUND, "Policy with id \"%s\" not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("update policy: %w", err)
+		}
+		u := tx.RBACPolicy.UpdateOne(p)
+		if in.Key != nil {
+			u.SetKey(*in.Key)
+		}
+		if in.Resource != nil {
+			u.SetResource(*in.Resource)
+		}
+		if in.Operation != nil {
+			u.SetOperation(*in.Operation)
+		}
+		if in.SetName {
+			if in.Name == nil {
+				u.ClearName()
+			} else {
+				u.SetName(*in.Name)
+			}
+		}
+		if in.SetDescription {
+			if in.Description == nil {
+				u.ClearDescription()
+			} else {
+				u.SetDescription(*in.Description)
+			}
+		}
+		if in.SetMetadata {
+			if in.Metadata == nil {
+				u.ClearMetadata()
+			} else {
+				u.SetMetadata(in.Metadata)
+			}
+		}
+		out, err = u.Save(ctx)
+		if ent.IsConstraintError(err) {
+			return gatehouse.Errorf(gatehouse.EDUPLICATE, "Policy with key %s already exists.", *in.Key)
+		}
+		if err != nil {
+			return fmt.Errorf("update policy: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeletePolicy deletes a policy and takes it from every role holding it.
+// rpol_super_admin cannot be deleted. Errors: not_found, not_allowed.
+func (s *Service) DeletePolicy(ctx context.Context, id string) error {
+	if id == PolicySuperAdmin {
+		return errSuperAdminPolicyFixed
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		n, err := tx.RBACPolicy.Delete().Where(rbacpolicy.PolicyID(id)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete policy: %w", err)
+		}
+		if n == 0 {
+			return policyNotFound(id)
+		}
+		if _, err := tx.RBACRolePolicy.Delete().Where(rbacrolepolicy.PolicyID(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete policy: %w", err)
+		}
+		return nil
+	})
+}
+
+// FindPolicyRoles returns a page of the roles holding a policy directly and
+// their total count. Errors: not_found.
+func (s *Service) FindPolicyRoles(ctx context.Context, policyID string, offset, limit int) ([]*ent.RBACRole, int, error) {
+	if _, err := s.FindPolicyByID(ctx, policyID); err != nil {
+		return nil, 0, err
+	}
+	links, err := s.db.RBACRolePolicy.Query().Where(rbacrolepolicy.PolicyID(policyID)).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("policy roles: %w", err)
+	}
+	ids := make([]string, 0, len(links))
+	for _, l := range links {
+		ids = append(ids, l.RoleID)
+	}
+	q := s.db.RBACRole.Query().Where(rbacrole.RoleIDIn(ids...))
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("policy roles: %w", err)
+	}
+	rs, err := q.Order(ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID)).Offset(offset).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("policy roles: %w", err)
+	}
+	return rs, n, nil
+}
+
+// FindRoleUsers returns a page of the users holding a role and their total
+// count. Errors: not_found.
+func (s *Service) FindRoleUsers(ctx context.Context, roleID string, offset, limit int) ([]*ent.User, int, error) {
+	if _, err := findRole(ctx, s.db, roleID); err != nil {
+		return nil, 0, err
+	}
+	as, err := s.db.RBACAssignment.Query().Where(rbacassignment.RoleID(roleID),
+		rbacassignment.SubjectTypeEQ(rbacassignment.SubjectTypeUser)).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("role users: %w", err)
+	}
+	ids := make([]string, 0, len(as))
+	for _, a := range as {
+		ids = append(ids, a.SubjectID)
+	}
+	q := s.db.User.Query().Where(user.IDIn(ids...))
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("role users: %w", err)
+	}
+	us, err := q.Order(ent.Asc(user.FieldCreatedAt), ent.Asc(user.FieldID)).Offset(offset).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("role users: %w", err)
+	}
+	return us, n, nil
+}
+
+// AssignRoleUsers gives a role to users; the actor must hold every policy it
+// grants. Errors: not_found (role, users), forbidden.
+func (s *Service) AssignRoleUsers(ctx context.Context, actor, roleID string, users []string) error {
+	if _, err := findRole(ctx, s.db, roleID); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := checkSubject(ctx, s.db, UserSubject(u)); err != nil {
+			return err
+		}
+	}
+	if err := s.checkAssignable(ctx, s.db, actor, []string{roleID}); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		for _, u := range users {
+			if err := assign(ctx, tx, UserSubject(u), []string{roleID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UnassignRoleUsers takes a role from users. The last user holding
+// role_super_admin keeps it. Errors: not_found (role, users), not_allowed.
+func (s *Service) UnassignRoleUsers(ctx context.Context, roleID string, users []string) error {
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		if _, err := findRole(ctx, tx, roleID); err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := checkSubject(ctx, tx, UserSubject(u)); err != nil {
+				return err
+			}
+		}
+		super := roleID == RoleSuperAdmin
+		if super {
+			// Serializes concurrent removals, as in UnassignRoles.
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
+				return fmt.Errorf("unassign role users: %w", err)
+			}
+		}
+		if _, err := tx.RBACAssignment.Delete().Where(rbacassignment.RoleID(roleID),
+			rbacassignment.SubjectTypeEQ(rbacassignment.SubjectTypeUser), rbacassignment.SubjectIDIn(users...)).Exec(ctx); err != nil {
+			return fmt.Errorf("unassign role users: %w", err)
+		}
+		if super {
+			left, err := tx.RBACAssignment.Query().Where(rbacassignment.RoleID(RoleSuperAdmin),
+				rbacassignment.SubjectTypeEQ(rbacassignment.SubjectTypeUser)).Count(ctx)
+			if err != nil {
+				return fmt.Errorf("unassign role users: %w", err)
+			}
+			if left == 0 {
+				return errLastSuperAdmin
+			}
+		}
+		return nil
+	})
+}

@@ -12,6 +12,9 @@ import (
 func deleteOwned(ctx context.Context, c *ent.Client) error {
 	steps := []func() error{
 		func() error { _, err := c.ProviderIdentity.Delete().Exec(ctx); return err },
+		func() error { _, err := c.MFAFactor.Delete().Exec(ctx); return err },
+		func() error { _, err := c.RecoveryCode.Delete().Exec(ctx); return err },
+		func() error { _, err := c.MFAChallenge.Delete().Exec(ctx); return err },
 		func() error { _, err := c.AuthIdentity.Delete().Exec(ctx); return err },
 		func() error { _, err := c.User.Delete().Exec(ctx); return err },
 		func() error { _, err := c.Customer.Delete().Exec(ctx); return err },

@@ -58,6 +58,13 @@ var Policies = map[string][]rbac.Permission{
 	"DELETE /admin/rbac/roles/:id/policies/:policy_id": need("rbac_role:update"),
 	"GET /admin/rbac/policies":                         need("rbac_policy:read"),
 	"GET /admin/rbac/policies/:id":                     need("rbac_policy:read"),
+	"POST /admin/rbac/policies":                        need("rbac_policy:create"),
+	"POST /admin/rbac/policies/:id":                    need("rbac_policy:update"),
+	"DELETE /admin/rbac/policies/:id":                  need("rbac_policy:delete"),
+	"GET /admin/rbac/policies/:id/roles":               need("rbac_policy:read", "rbac_role:read"),
+	"GET /admin/rbac/roles/:id/users":                  need("user:read"),
+	"POST /admin/rbac/roles/:id/users":                 need("user:update", "rbac_role:update"),
+	"DELETE /admin/rbac/roles/:id/users":               need("user:update", "rbac_role:update"),
 	"GET /admin/rbac/me/permissions":                   need(),
 }
 

@@ -149,6 +149,46 @@ func (r *policiesBody) Validate() error {
 	return nil
 }
 
+type createPolicyRequest struct {
+	Key         *string        `json:"key"`
+	Resource    *string        `json:"resource"`
+	Operation   *string        `json:"operation"`
+	Name        *string        `json:"name"`
+	Description *string        `json:"description"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+func (r *createPolicyRequest) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"key", r.Key}, {"resource", r.Resource}, {"operation", r.Operation}} {
+		if f.v == nil {
+			return wire.Invalid("Field '%s' is required", f.name)
+		}
+	}
+	return nil
+}
+
+type usersBody struct {
+	Users []string `json:"users"`
+}
+
+func (r *usersBody) Validate() error {
+	if len(r.Users) == 0 {
+		return wire.Invalid("Value for field 'users' too small, expected at least: '1'")
+	}
+	return nil
+}
+
+func toUsers(us []*ent.User) []userJSON {
+	out := make([]userJSON, 0, len(us))
+	for _, u := range us {
+		out = append(out, toUser(u))
+	}
+	return out
+}
+
 func registerRBAC(g *gin.RouterGroup, d Deps) {
 	r := d.RBAC
 	g.GET("/rbac/roles", wire.H(func(c *gin.Context) error {
@@ -279,6 +319,107 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 			return err
 		}
 		c.JSON(http.StatusOK, gin.H{"policy": toPolicy(p)})
+		return nil
+	}))
+	g.POST("/rbac/policies", wire.H(func(c *gin.Context) error {
+		var in createPolicyRequest
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		p, err := r.CreatePolicy(c.Request.Context(), rbac.PolicyInput{Key: *in.Key, Resource: *in.Resource, Operation: *in.Operation,
+			Name: in.Name, Description: in.Description, Metadata: in.Metadata})
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"policy": toPolicy(p)})
+		return nil
+	}))
+	g.POST("/rbac/policies/:id", wire.H(func(c *gin.Context) error {
+		var in struct {
+			Key         *string         `json:"key"`
+			Resource    *string         `json:"resource"`
+			Operation   *string         `json:"operation"`
+			Name        json.RawMessage `json:"name"`
+			Description json.RawMessage `json:"description"`
+			Metadata    json.RawMessage `json:"metadata"`
+		}
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		up := rbac.PolicyUpdate{Key: in.Key, Resource: in.Resource, Operation: in.Operation}
+		var err error
+		if up.Name, up.SetName, err = nullableString(in.Name, "name"); err != nil {
+			return err
+		}
+		if up.Description, up.SetDescription, err = nullableString(in.Description, "description"); err != nil {
+			return err
+		}
+		if up.Metadata, up.SetMetadata, err = nullableObject(in.Metadata, "metadata"); err != nil {
+			return err
+		}
+		p, err := r.UpdatePolicy(c.Request.Context(), callerOrNone(c), c.Param("id"), up)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"policy": toPolicy(p)})
+		return nil
+	}))
+	g.DELETE("/rbac/policies/:id", wire.H(func(c *gin.Context) error {
+		if err := r.DeletePolicy(c.Request.Context(), c.Param("id")); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, wire.Deleted{ID: c.Param("id"), Object: "rbac_policy", Deleted: true})
+		return nil
+	}))
+	g.GET("/rbac/policies/:id/roles", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 10)
+		if err != nil {
+			return err
+		}
+		rs, n, err := r.FindPolicyRoles(c.Request.Context(), c.Param("id"), p.Offset, p.Limit)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.GET("/rbac/roles/:id/users", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		us, n, err := r.FindRoleUsers(c.Request.Context(), c.Param("id"), p.Offset, p.Limit)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"users": toUsers(us), "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.POST("/rbac/roles/:id/users", wire.H(func(c *gin.Context) error {
+		var in usersBody
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		ctx := c.Request.Context()
+		if err := r.AssignRoleUsers(ctx, callerOrNone(c), c.Param("id"), in.Users); err != nil {
+			return err
+		}
+		us, _, err := r.FindRoleUsers(ctx, c.Param("id"), 0, wire.MaxLimit)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"users": toUsers(us)})
+		return nil
+	}))
+	g.DELETE("/rbac/roles/:id/users", wire.H(func(c *gin.Context) error {
+		var in usersBody
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		if err := r.UnassignRoleUsers(c.Request.Context(), c.Param("id"), in.Users); err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"ids": in.Users, "object": "role_user", "deleted": true})
 		return nil
 	}))
 	g.GET("/rbac/me/permissions", wire.H(func(c *gin.Context) error {

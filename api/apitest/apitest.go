@@ -92,6 +92,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	hasher := auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	tokens := auth.NewTokens(e.Keys, "http://gatehouse.test", 0)
 	e.Auth = auth.NewService(e.DB.Client, e.Store, hasher, e.Keys, tokens, apiKeys, auth.Config{}, tel.Logger)
+	if err := e.Auth.SetMasterKey(master); err != nil {
+		t.Fatal(err)
+	}
 	if th := newThrottle(t, e.Store); th != nil {
 		e.Auth.SetThrottle(th)
 	}

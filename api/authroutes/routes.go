@@ -47,6 +47,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	g.POST("/logout-all", either, wire.H(h.logoutAll))
 	secretKey := d.Authenticate(wire.AuthSpec{Actors: []string{auth.ActorUser}, APIKey: true})
 	g.POST("/introspect", secretKey, wire.H(h.introspect))
+	registerMFA(g, h)
 
 	g.GET("/:actor_type/providers", wire.H(h.providers))
 	g.POST("/:actor_type/:provider", wire.H(h.login))
@@ -86,13 +87,13 @@ func (h handlers) login(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	tok, err := h.Auth.Login(ctx, tenantOf(c), c.Param("actor_type"), c.Param("provider"), cred)
+	res, err := h.Auth.Login(ctx, tenantOf(c), c.Param("actor_type"), c.Param("provider"), cred)
 	if err != nil {
 		h.Telemetry.Metrics.Login(ctx, "failure")
 		return err
 	}
 	h.Telemetry.Metrics.Login(ctx, "success")
-	c.JSON(http.StatusOK, gin.H{"token": tok})
+	c.JSON(http.StatusOK, loginJSON(res))
 	return nil
 }
 
@@ -160,11 +161,11 @@ func clearCookie(c *gin.Context, secure bool) {
 
 func (h handlers) refresh(c *gin.Context) error {
 	ac, _ := auth.FromContext(c.Request.Context())
-	tok, err := h.Auth.Refresh(c.Request.Context(), tenantOf(c), ac)
+	res, err := h.Auth.Refresh(c.Request.Context(), tenantOf(c), ac)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"token": tok})
+	c.JSON(http.StatusOK, loginJSON(res))
 	return nil
 }
 

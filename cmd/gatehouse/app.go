@@ -104,6 +104,10 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, auth.Config{
 		TokenTTL: tokenTTL, Development: cfg.Env == "development",
 	}, tel.Logger)
+	if err := a.Auth.SetMasterKey(mk); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.Redis != nil {
 		a.Auth.SetThrottle(auth.NewRedisThrottle(a.Redis, cfg.RedisPrefix))
 	}

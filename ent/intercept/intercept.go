@@ -14,6 +14,8 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
+	"github.com/gatehousehq/gatehouse/ent/mfachallenge"
+	"github.com/gatehousehq/gatehouse/ent/mfafactor"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
@@ -21,6 +23,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
+	"github.com/gatehousehq/gatehouse/ent/recoverycode"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
@@ -245,6 +248,60 @@ func (f TraverseInvite) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.InviteQuery", q)
 }
 
+// The MFAChallengeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MFAChallengeFunc func(context.Context, *ent.MFAChallengeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MFAChallengeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MFAChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MFAChallengeQuery", q)
+}
+
+// The TraverseMFAChallenge type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMFAChallenge func(context.Context, *ent.MFAChallengeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMFAChallenge) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMFAChallenge) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MFAChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MFAChallengeQuery", q)
+}
+
+// The MFAFactorFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MFAFactorFunc func(context.Context, *ent.MFAFactorQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MFAFactorFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MFAFactorQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MFAFactorQuery", q)
+}
+
+// The TraverseMFAFactor type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMFAFactor func(context.Context, *ent.MFAFactorQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMFAFactor) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMFAFactor) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MFAFactorQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MFAFactorQuery", q)
+}
+
 // The PasswordResetTokenFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PasswordResetTokenFunc func(context.Context, *ent.PasswordResetTokenQuery) (ent.Value, error)
 
@@ -407,6 +464,33 @@ func (f TraverseRBACRolePolicy) Traverse(ctx context.Context, q ent.Query) error
 	return fmt.Errorf("unexpected query type %T. expect *ent.RBACRolePolicyQuery", q)
 }
 
+// The RecoveryCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RecoveryCodeFunc func(context.Context, *ent.RecoveryCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RecoveryCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RecoveryCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RecoveryCodeQuery", q)
+}
+
+// The TraverseRecoveryCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRecoveryCode func(context.Context, *ent.RecoveryCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRecoveryCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRecoveryCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RecoveryCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RecoveryCodeQuery", q)
+}
+
 // The SalesChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SalesChannelFunc func(context.Context, *ent.SalesChannelQuery) (ent.Value, error)
 
@@ -530,6 +614,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.InviteQuery:
 		return &query[*ent.InviteQuery, predicate.Invite, invite.OrderOption]{typ: ent.TypeInvite, tq: q}, nil
+	case *ent.MFAChallengeQuery:
+		return &query[*ent.MFAChallengeQuery, predicate.MFAChallenge, mfachallenge.OrderOption]{typ: ent.TypeMFAChallenge, tq: q}, nil
+	case *ent.MFAFactorQuery:
+		return &query[*ent.MFAFactorQuery, predicate.MFAFactor, mfafactor.OrderOption]{typ: ent.TypeMFAFactor, tq: q}, nil
 	case *ent.PasswordResetTokenQuery:
 		return &query[*ent.PasswordResetTokenQuery, predicate.PasswordResetToken, passwordresettoken.OrderOption]{typ: ent.TypePasswordResetToken, tq: q}, nil
 	case *ent.ProviderIdentityQuery:
@@ -542,6 +630,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RBACRoleQuery, predicate.RBACRole, rbacrole.OrderOption]{typ: ent.TypeRBACRole, tq: q}, nil
 	case *ent.RBACRolePolicyQuery:
 		return &query[*ent.RBACRolePolicyQuery, predicate.RBACRolePolicy, rbacrolepolicy.OrderOption]{typ: ent.TypeRBACRolePolicy, tq: q}, nil
+	case *ent.RecoveryCodeQuery:
+		return &query[*ent.RecoveryCodeQuery, predicate.RecoveryCode, recoverycode.OrderOption]{typ: ent.TypeRecoveryCode, tq: q}, nil
 	case *ent.SalesChannelQuery:
 		return &query[*ent.SalesChannelQuery, predicate.SalesChannel, saleschannel.OrderOption]{typ: ent.TypeSalesChannel, tq: q}, nil
 	case *ent.SigningKeyQuery:

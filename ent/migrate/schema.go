@@ -183,6 +183,73 @@ var (
 			},
 		},
 	}
+	// MfaChallengesColumns holds the columns for the "mfa_challenges" table.
+	MfaChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "auth_identity_id", Type: field.TypeString},
+		{Name: "auth_provider", Type: field.TypeString},
+		{Name: "actor_type", Type: field.TypeString},
+		{Name: "methods", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "max_attempts", Type: field.TypeInt, Default: 5},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "session_id", Type: field.TypeString, Nullable: true},
+		{Name: "auth_time", Type: field.TypeInt64, Default: 0},
+	}
+	// MfaChallengesTable holds the schema information for the "mfa_challenges" table.
+	MfaChallengesTable = &schema.Table{
+		Name:       "mfa_challenges",
+		Columns:    MfaChallengesColumns,
+		PrimaryKey: []*schema.Column{MfaChallengesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mfachallenge_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{MfaChallengesColumns[1]},
+			},
+			{
+				Name:    "mfachallenge_tenant_id_auth_identity_id",
+				Unique:  false,
+				Columns: []*schema.Column{MfaChallengesColumns[1], MfaChallengesColumns[4]},
+			},
+		},
+	}
+	// MfaFactorsColumns holds the columns for the "mfa_factors" table.
+	MfaFactorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "auth_identity_id", Type: field.TypeString},
+		{Name: "provider", Type: field.TypeString, Default: "totp"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "enabled", "disabled"}, Default: "pending"},
+		{Name: "label", Type: field.TypeString, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+		{Name: "secret", Type: field.TypeString},
+		{Name: "last_used_step", Type: field.TypeInt64, Default: 0},
+	}
+	// MfaFactorsTable holds the schema information for the "mfa_factors" table.
+	MfaFactorsTable = &schema.Table{
+		Name:       "mfa_factors",
+		Columns:    MfaFactorsColumns,
+		PrimaryKey: []*schema.Column{MfaFactorsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mfafactor_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{MfaFactorsColumns[1]},
+			},
+			{
+				Name:    "mfafactor_tenant_id_auth_identity_id",
+				Unique:  false,
+				Columns: []*schema.Column{MfaFactorsColumns[1], MfaFactorsColumns[4]},
+			},
+		},
+	}
 	// PasswordResetTokensColumns holds the columns for the "password_reset_tokens" table.
 	PasswordResetTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -383,6 +450,34 @@ var (
 			},
 		},
 	}
+	// RecoveryCodesColumns holds the columns for the "recovery_codes" table.
+	RecoveryCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "auth_identity_id", Type: field.TypeString},
+		{Name: "code_hash", Type: field.TypeString},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// RecoveryCodesTable holds the schema information for the "recovery_codes" table.
+	RecoveryCodesTable = &schema.Table{
+		Name:       "recovery_codes",
+		Columns:    RecoveryCodesColumns,
+		PrimaryKey: []*schema.Column{RecoveryCodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "recoverycode_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[1]},
+			},
+			{
+				Name:    "recoverycode_tenant_id_auth_identity_id",
+				Unique:  false,
+				Columns: []*schema.Column{RecoveryCodesColumns[1], RecoveryCodesColumns[4]},
+			},
+		},
+	}
 	// SalesChannelsColumns holds the columns for the "sales_channels" table.
 	SalesChannelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -511,12 +606,15 @@ var (
 		DomainsTable,
 		EventsTable,
 		InvitesTable,
+		MfaChallengesTable,
+		MfaFactorsTable,
 		PasswordResetTokensTable,
 		ProviderIdentitiesTable,
 		RbacAssignmentsTable,
 		RbacPoliciesTable,
 		RbacRolesTable,
 		RbacRolePoliciesTable,
+		RecoveryCodesTable,
 		SalesChannelsTable,
 		SigningKeysTable,
 		TenantsTable,

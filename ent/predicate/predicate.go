@@ -24,6 +24,12 @@ type Event func(*sql.Selector)
 // Invite is the predicate function for invite builders.
 type Invite func(*sql.Selector)
 
+// MFAChallenge is the predicate function for mfachallenge builders.
+type MFAChallenge func(*sql.Selector)
+
+// MFAFactor is the predicate function for mfafactor builders.
+type MFAFactor func(*sql.Selector)
+
 // PasswordResetToken is the predicate function for passwordresettoken builders.
 type PasswordResetToken func(*sql.Selector)
 
@@ -41,6 +47,9 @@ type RBACRole func(*sql.Selector)
 
 // RBACRolePolicy is the predicate function for rbacrolepolicy builders.
 type RBACRolePolicy func(*sql.Selector)
+
+// RecoveryCode is the predicate function for recoverycode builders.
+type RecoveryCode func(*sql.Selector)
 
 // SalesChannel is the predicate function for saleschannel builders.
 type SalesChannel func(*sql.Selector)

@@ -11,12 +11,15 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
+	"github.com/gatehousehq/gatehouse/ent/mfachallenge"
+	"github.com/gatehousehq/gatehouse/ent/mfafactor"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/rbacassignment"
 	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
+	"github.com/gatehousehq/gatehouse/ent/recoverycode"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/schema"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
@@ -270,6 +273,96 @@ func init() {
 	invite.DefaultID = inviteDescID.Default.(func() string)
 	// invite.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	invite.IDValidator = inviteDescID.Validators[0].(func(string) error)
+	mfachallengeMixin := schema.MFAChallenge{}.Mixin()
+	mfachallengeMixinHooks0 := mfachallengeMixin[0].Hooks()
+	mfachallenge.Hooks[0] = mfachallengeMixinHooks0[0]
+	mfachallengeMixinInters0 := mfachallengeMixin[0].Interceptors()
+	mfachallenge.Interceptors[0] = mfachallengeMixinInters0[0]
+	mfachallengeMixinFields0 := mfachallengeMixin[0].Fields()
+	_ = mfachallengeMixinFields0
+	mfachallengeMixinFields1 := mfachallengeMixin[1].Fields()
+	_ = mfachallengeMixinFields1
+	mfachallengeFields := schema.MFAChallenge{}.Fields()
+	_ = mfachallengeFields
+	// mfachallengeDescTenantID is the schema descriptor for tenant_id field.
+	mfachallengeDescTenantID := mfachallengeMixinFields0[0].Descriptor()
+	// mfachallenge.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	mfachallenge.TenantIDValidator = mfachallengeDescTenantID.Validators[0].(func(string) error)
+	// mfachallengeDescCreatedAt is the schema descriptor for created_at field.
+	mfachallengeDescCreatedAt := mfachallengeMixinFields1[0].Descriptor()
+	// mfachallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mfachallenge.DefaultCreatedAt = mfachallengeDescCreatedAt.Default.(func() time.Time)
+	// mfachallengeDescUpdatedAt is the schema descriptor for updated_at field.
+	mfachallengeDescUpdatedAt := mfachallengeMixinFields1[1].Descriptor()
+	// mfachallenge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	mfachallenge.DefaultUpdatedAt = mfachallengeDescUpdatedAt.Default.(func() time.Time)
+	// mfachallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	mfachallenge.UpdateDefaultUpdatedAt = mfachallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mfachallengeDescAuthIdentityID is the schema descriptor for auth_identity_id field.
+	mfachallengeDescAuthIdentityID := mfachallengeFields[1].Descriptor()
+	// mfachallenge.AuthIdentityIDValidator is a validator for the "auth_identity_id" field. It is called by the builders before save.
+	mfachallenge.AuthIdentityIDValidator = mfachallengeDescAuthIdentityID.Validators[0].(func(string) error)
+	// mfachallengeDescAttempts is the schema descriptor for attempts field.
+	mfachallengeDescAttempts := mfachallengeFields[6].Descriptor()
+	// mfachallenge.DefaultAttempts holds the default value on creation for the attempts field.
+	mfachallenge.DefaultAttempts = mfachallengeDescAttempts.Default.(int)
+	// mfachallengeDescMaxAttempts is the schema descriptor for max_attempts field.
+	mfachallengeDescMaxAttempts := mfachallengeFields[7].Descriptor()
+	// mfachallenge.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
+	mfachallenge.DefaultMaxAttempts = mfachallengeDescMaxAttempts.Default.(int)
+	// mfachallengeDescAuthTime is the schema descriptor for auth_time field.
+	mfachallengeDescAuthTime := mfachallengeFields[10].Descriptor()
+	// mfachallenge.DefaultAuthTime holds the default value on creation for the auth_time field.
+	mfachallenge.DefaultAuthTime = mfachallengeDescAuthTime.Default.(int64)
+	// mfachallengeDescID is the schema descriptor for id field.
+	mfachallengeDescID := mfachallengeFields[0].Descriptor()
+	// mfachallenge.DefaultID holds the default value on creation for the id field.
+	mfachallenge.DefaultID = mfachallengeDescID.Default.(func() string)
+	// mfachallenge.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	mfachallenge.IDValidator = mfachallengeDescID.Validators[0].(func(string) error)
+	mfafactorMixin := schema.MFAFactor{}.Mixin()
+	mfafactorMixinHooks0 := mfafactorMixin[0].Hooks()
+	mfafactor.Hooks[0] = mfafactorMixinHooks0[0]
+	mfafactorMixinInters0 := mfafactorMixin[0].Interceptors()
+	mfafactor.Interceptors[0] = mfafactorMixinInters0[0]
+	mfafactorMixinFields0 := mfafactorMixin[0].Fields()
+	_ = mfafactorMixinFields0
+	mfafactorMixinFields1 := mfafactorMixin[1].Fields()
+	_ = mfafactorMixinFields1
+	mfafactorFields := schema.MFAFactor{}.Fields()
+	_ = mfafactorFields
+	// mfafactorDescTenantID is the schema descriptor for tenant_id field.
+	mfafactorDescTenantID := mfafactorMixinFields0[0].Descriptor()
+	// mfafactor.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	mfafactor.TenantIDValidator = mfafactorDescTenantID.Validators[0].(func(string) error)
+	// mfafactorDescCreatedAt is the schema descriptor for created_at field.
+	mfafactorDescCreatedAt := mfafactorMixinFields1[0].Descriptor()
+	// mfafactor.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mfafactor.DefaultCreatedAt = mfafactorDescCreatedAt.Default.(func() time.Time)
+	// mfafactorDescUpdatedAt is the schema descriptor for updated_at field.
+	mfafactorDescUpdatedAt := mfafactorMixinFields1[1].Descriptor()
+	// mfafactor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	mfafactor.DefaultUpdatedAt = mfafactorDescUpdatedAt.Default.(func() time.Time)
+	// mfafactor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	mfafactor.UpdateDefaultUpdatedAt = mfafactorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// mfafactorDescAuthIdentityID is the schema descriptor for auth_identity_id field.
+	mfafactorDescAuthIdentityID := mfafactorFields[1].Descriptor()
+	// mfafactor.AuthIdentityIDValidator is a validator for the "auth_identity_id" field. It is called by the builders before save.
+	mfafactor.AuthIdentityIDValidator = mfafactorDescAuthIdentityID.Validators[0].(func(string) error)
+	// mfafactorDescProvider is the schema descriptor for provider field.
+	mfafactorDescProvider := mfafactorFields[2].Descriptor()
+	// mfafactor.DefaultProvider holds the default value on creation for the provider field.
+	mfafactor.DefaultProvider = mfafactorDescProvider.Default.(string)
+	// mfafactorDescLastUsedStep is the schema descriptor for last_used_step field.
+	mfafactorDescLastUsedStep := mfafactorFields[7].Descriptor()
+	// mfafactor.DefaultLastUsedStep holds the default value on creation for the last_used_step field.
+	mfafactor.DefaultLastUsedStep = mfafactorDescLastUsedStep.Default.(int64)
+	// mfafactorDescID is the schema descriptor for id field.
+	mfafactorDescID := mfafactorFields[0].Descriptor()
+	// mfafactor.DefaultID holds the default value on creation for the id field.
+	mfafactor.DefaultID = mfafactorDescID.Default.(func() string)
+	// mfafactor.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	mfafactor.IDValidator = mfafactorDescID.Validators[0].(func(string) error)
 	passwordresettokenMixin := schema.PasswordResetToken{}.Mixin()
 	passwordresettokenMixinHooks0 := passwordresettokenMixin[0].Hooks()
 	passwordresettoken.Hooks[0] = passwordresettokenMixinHooks0[0]
@@ -520,6 +613,45 @@ func init() {
 	rbacrolepolicy.DefaultID = rbacrolepolicyDescID.Default.(func() string)
 	// rbacrolepolicy.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	rbacrolepolicy.IDValidator = rbacrolepolicyDescID.Validators[0].(func(string) error)
+	recoverycodeMixin := schema.RecoveryCode{}.Mixin()
+	recoverycodeMixinHooks0 := recoverycodeMixin[0].Hooks()
+	recoverycode.Hooks[0] = recoverycodeMixinHooks0[0]
+	recoverycodeMixinInters0 := recoverycodeMixin[0].Interceptors()
+	recoverycode.Interceptors[0] = recoverycodeMixinInters0[0]
+	recoverycodeMixinFields0 := recoverycodeMixin[0].Fields()
+	_ = recoverycodeMixinFields0
+	recoverycodeMixinFields1 := recoverycodeMixin[1].Fields()
+	_ = recoverycodeMixinFields1
+	recoverycodeFields := schema.RecoveryCode{}.Fields()
+	_ = recoverycodeFields
+	// recoverycodeDescTenantID is the schema descriptor for tenant_id field.
+	recoverycodeDescTenantID := recoverycodeMixinFields0[0].Descriptor()
+	// recoverycode.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	recoverycode.TenantIDValidator = recoverycodeDescTenantID.Validators[0].(func(string) error)
+	// recoverycodeDescCreatedAt is the schema descriptor for created_at field.
+	recoverycodeDescCreatedAt := recoverycodeMixinFields1[0].Descriptor()
+	// recoverycode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	recoverycode.DefaultCreatedAt = recoverycodeDescCreatedAt.Default.(func() time.Time)
+	// recoverycodeDescUpdatedAt is the schema descriptor for updated_at field.
+	recoverycodeDescUpdatedAt := recoverycodeMixinFields1[1].Descriptor()
+	// recoverycode.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	recoverycode.DefaultUpdatedAt = recoverycodeDescUpdatedAt.Default.(func() time.Time)
+	// recoverycode.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	recoverycode.UpdateDefaultUpdatedAt = recoverycodeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// recoverycodeDescAuthIdentityID is the schema descriptor for auth_identity_id field.
+	recoverycodeDescAuthIdentityID := recoverycodeFields[1].Descriptor()
+	// recoverycode.AuthIdentityIDValidator is a validator for the "auth_identity_id" field. It is called by the builders before save.
+	recoverycode.AuthIdentityIDValidator = recoverycodeDescAuthIdentityID.Validators[0].(func(string) error)
+	// recoverycodeDescCodeHash is the schema descriptor for code_hash field.
+	recoverycodeDescCodeHash := recoverycodeFields[2].Descriptor()
+	// recoverycode.CodeHashValidator is a validator for the "code_hash" field. It is called by the builders before save.
+	recoverycode.CodeHashValidator = recoverycodeDescCodeHash.Validators[0].(func(string) error)
+	// recoverycodeDescID is the schema descriptor for id field.
+	recoverycodeDescID := recoverycodeFields[0].Descriptor()
+	// recoverycode.DefaultID holds the default value on creation for the id field.
+	recoverycode.DefaultID = recoverycodeDescID.Default.(func() string)
+	// recoverycode.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	recoverycode.IDValidator = recoverycodeDescID.Validators[0].(func(string) error)
 	saleschannelMixin := schema.SalesChannel{}.Mixin()
 	saleschannelMixinHooks0 := saleschannelMixin[0].Hooks()
 	saleschannel.Hooks[0] = saleschannelMixinHooks0[0]
