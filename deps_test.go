@@ -24,6 +24,7 @@ func TestDependencyRule(t *testing.T) {
 		mod + "/tenants":       {mod, mod + "/ent", mod + "/observability"},
 		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
 		mod + "/rbac":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
+		mod + "/audit":         {mod, mod + "/ent", mod + "/tenants"},
 		mod + "/web":           {},
 	}
 	ours := func(p string) bool { return p == mod || strings.HasPrefix(p, mod+"/") }

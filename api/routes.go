@@ -12,6 +12,7 @@ import (
 	"github.com/gatehousehq/gatehouse/api/platform"
 	"github.com/gatehousehq/gatehouse/api/store"
 	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/rbac"
@@ -28,6 +29,8 @@ type Deps struct {
 	PlatformKey string
 	// SecureCookies marks the session cookie Secure (every environment but
 	// development).
+	// Audit records state-changing requests; nil records nothing.
+	Audit         *audit.Log
 	SecureCookies bool
 	// HSTS sends Strict-Transport-Security (production).
 	HSTS bool
@@ -38,7 +41,9 @@ type Deps struct {
 
 func (s *Server) routes(e *gin.Engine) {
 	d := s.deps
-	platform.Register(e.Group("/platform", s.platformKey()), d.Tenants)
+	pg := e.Group("/platform", s.platformKey(), s.auditTrail(platformTarget))
+	platform.Register(pg, d.Tenants)
+	pg.GET("/audit-events", wire.H(s.platformAudit))
 
 	// Forward-auth for gateways: the tenant comes from the original request.
 	e.GET("/decisions", s.decision)
@@ -47,7 +52,7 @@ func (s *Server) routes(e *gin.Engine) {
 		e.Handle(m, "/decisions/*path", s.decision) // Envoy ext_authz: original path appended
 	}
 
-	t := e.Group("", s.tenant(), s.cors())
+	t := e.Group("", s.tenant(), s.cors(), s.auditTrail(targetFromPath))
 	// Preflight requests: OPTIONS has its own routing tree, so a catch-all
 	// here cannot clash with the routes; cors answers them.
 	t.OPTIONS("/*path", func(c *gin.Context) { c.Status(http.StatusNoContent) })
@@ -61,14 +66,14 @@ func (s *Server) routes(e *gin.Engine) {
 	// Invite acceptance authenticates itself: a registration token, no API keys.
 	admin.RegisterAccept(t.Group("/admin/invites", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, AllowUnregistered: true,
-	})), admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC})
+	})), admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit})
 
 	ag := t.Group("/admin", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
 	}))
 	ag.Use(s.authorize(admin.Policies))
 	ag.Use(s.channelScope())
-	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC})
+	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true, AllowUnregistered: true,

@@ -24,6 +24,7 @@ func deleteOwned(ctx context.Context, c *ent.Client) error {
 		func() error { _, err := c.APIKey.Delete().Exec(ctx); return err },
 		func() error { _, err := c.SalesChannel.Delete().Exec(ctx); return err },
 		func() error { _, err := c.SigningKey.Delete().Exec(ctx); return err },
+		func() error { _, err := c.AuditEvent.Delete().Exec(ctx); return err },
 		func() error { _, err := c.RBACAssignment.Delete().Exec(ctx); return err },
 		func() error { _, err := c.RBACRolePolicy.Delete().Exec(ctx); return err },
 		func() error { _, err := c.RBACPolicy.Delete().Exec(ctx); return err },

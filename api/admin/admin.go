@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
@@ -18,6 +19,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Channels *tenants.Channels
 	RBAC     *rbac.Service
+	Audit    *audit.Log
 }
 
 // Register mounts the admin routes on g (already authenticated).
@@ -27,6 +29,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	registerSalesChannels(g, d)
 	registerAPIKeys(g, d)
 	registerRBAC(g, d)
+	registerAudit(g, d)
 }
 
 // isoTime renders times as Medusa does (ISO 8601, UTC, milliseconds).

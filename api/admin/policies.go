@@ -66,6 +66,8 @@ var Policies = map[string][]rbac.Permission{
 	"POST /admin/rbac/roles/:id/users":                 need("user:update", "rbac_role:update"),
 	"DELETE /admin/rbac/roles/:id/users":               need("user:update", "rbac_role:update"),
 	"GET /admin/rbac/me/permissions":                   need(),
+
+	"GET /admin/audit-events": need("audit:read"),
 }
 
 // need parses "resource:operation" keys.

@@ -22,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/gatehousehq/gatehouse/api"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/database"
 	"github.com/gatehousehq/gatehouse/database/dbtest"
@@ -120,6 +121,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close(); authz.Close() })
 	h := api.New(api.Deps{
 		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, RBAC: e.RBAC, PlatformKey: e.PlatformKey,
+		Audit: audit.New(e.DB.Client),
 		Ready: []api.Check{{Name: "database", Ping: e.DB.Ping}, {Name: "store", Ping: e.Store.Ping}},
 	})
 	e.Server = httptest.NewServer(h)

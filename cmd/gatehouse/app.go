@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehousehq/gatehouse/api"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/database"
 	"github.com/gatehousehq/gatehouse/ent"
@@ -133,6 +134,7 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		Telemetry: tel, Tenants: a.Tenants, Channels: a.Channels, Auth: a.Auth, RBAC: a.RBAC,
 		PlatformKey: cfg.PlatformKey, SecureCookies: cfg.Env != "development", Ready: ready,
 		TrustedProxies: cfg.TrustedProxies,
+		Audit:          audit.New(db.Client),
 		HSTS:           cfg.production(),
 	})
 	return a, nil
