@@ -11,6 +11,7 @@ import (
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/api/wire"
 	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
@@ -197,31 +198,40 @@ var (
 // puts its sales channels in the request context.
 func (s *Server) publishableKey() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		vals := c.Request.Header.Values("x-publishable-api-key")
-		if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
-			wire.Render(c, errPKRequired)
-			return
-		}
 		tn, _ := tenants.FromContext(c.Request.Context())
-		ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, auth.MethodPublishable)
-		if len(vals) > 1 || strings.Contains(vals[0], ",") {
-			check.End(ctx, observability.Deny, "invalid")
-			wire.Render(c, errPKInvalid)
-			return
-		}
-		pk, err := s.deps.Auth.AuthenticatePublishableKey(ctx, tn, strings.TrimSpace(vals[0]))
+		pk, err := s.checkPublishable(c, tn)
 		if err != nil {
-			if gatehouse.ErrorCode(err) == gatehouse.EUNAVAILABLE || gatehouse.ErrorCode(err) == gatehouse.EINTERNAL {
-				check.End(ctx, observability.Error, "unavailable")
-				wire.Render(c, err)
-				return
-			}
-			check.End(ctx, observability.Deny, "invalid")
-			wire.Render(c, errPKInvalid)
+			wire.Render(c, err)
 			return
 		}
-		check.End(ctx, observability.Allow, "ok")
 		c.Request = c.Request.WithContext(auth.NewPublishableContext(c.Request.Context(), pk))
 		c.Next()
 	}
+}
+
+// checkPublishable verifies the request's x-publishable-api-key as one
+// auth.check: missing → Medusa's "required" 400, anything invalid (unknown,
+// revoked, another tenant's, several values) → its "valid key" 400, a store
+// outage → 503.
+func (s *Server) checkPublishable(c *gin.Context, tn *ent.Tenant) (*auth.Publishable, error) {
+	vals := c.Request.Header.Values("x-publishable-api-key")
+	if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
+		return nil, errPKRequired
+	}
+	ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, auth.MethodPublishable)
+	if len(vals) > 1 || strings.Contains(vals[0], ",") {
+		check.End(ctx, observability.Deny, "invalid")
+		return nil, errPKInvalid
+	}
+	pk, err := s.deps.Auth.AuthenticatePublishableKey(ctx, tn, strings.TrimSpace(vals[0]))
+	if err != nil {
+		if auth.IsUnavailable(err) {
+			check.End(ctx, observability.Error, "unavailable")
+			return nil, err
+		}
+		check.End(ctx, observability.Deny, "invalid")
+		return nil, errPKInvalid
+	}
+	check.End(ctx, observability.Allow, "ok")
+	return pk, nil
 }

@@ -213,25 +213,10 @@ func (s *Server) decision(c *gin.Context) {
 // storeDecision applies the /store chain: a publishable key, then optional
 // customer authentication.
 func (s *Server) storeDecision(c *gin.Context, tn *ent.Tenant) (*auth.Publishable, error) {
-	vals := c.Request.Header.Values("x-publishable-api-key")
-	if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
-		return nil, errPKRequired
-	}
-	ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, auth.MethodPublishable)
-	if len(vals) > 1 || strings.Contains(vals[0], ",") {
-		check.End(ctx, observability.Deny, "invalid")
-		return nil, errPKInvalid
-	}
-	pk, err := s.deps.Auth.AuthenticatePublishableKey(ctx, tn, strings.TrimSpace(vals[0]))
+	pk, err := s.checkPublishable(c, tn)
 	if err != nil {
-		if code := gatehouse.ErrorCode(err); code == gatehouse.EUNAVAILABLE || code == gatehouse.EINTERNAL {
-			check.End(ctx, observability.Error, "unavailable")
-			return nil, err
-		}
-		check.End(ctx, observability.Deny, "invalid")
-		return nil, errPKInvalid
+		return nil, err
 	}
-	check.End(ctx, observability.Allow, "ok")
 	spec := wire.AuthSpec{Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true}
 	cctx, ccheck := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, "none")
 	c.Request = c.Request.WithContext(cctx)
