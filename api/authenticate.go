@@ -60,13 +60,7 @@ func ParseBasicSecret(h string) string {
 }
 
 // bearerFrom returns the token of an "Authorization: Bearer …" header.
-func bearerFrom(c *gin.Context) string {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(c.GetHeader("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
-}
+func bearerFrom(c *gin.Context) string { return wire.BearerToken(c.GetHeader("Authorization")) }
 
 func permits(actors []string, actorType string) bool {
 	for _, a := range actors {

@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -86,10 +85,8 @@ func (s *Server) routes(e *gin.Engine) {
 func (s *Server) platformKey() gin.HandlerFunc {
 	key := []byte(s.deps.PlatformKey)
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		scheme, tok, ok := strings.Cut(h, " ")
-		if len(key) == 0 || !ok || !strings.EqualFold(scheme, "bearer") ||
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), key) != 1 {
+		tok := wire.BearerToken(c.GetHeader("Authorization"))
+		if len(key) == 0 || tok == "" || subtle.ConstantTimeCompare([]byte(tok), key) != 1 {
 			wire.Render(c, wire.Unauthorized)
 			return
 		}

@@ -1,15 +1,8 @@
 package authroutes
 
 import (
-	"strings"
-
 	"github.com/gatehousehq/gatehouse/auth"
 )
-
-func cutBearer(h string) (bool, string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
-	return strings.EqualFold(scheme, "bearer"), strings.TrimSpace(tok), ok
-}
 
 // claimsJSON renders a token's claims as Medusa's POST /auth/session body.
 func claimsJSON(c *auth.Claims) map[string]any {

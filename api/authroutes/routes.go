@@ -6,6 +6,7 @@ package authroutes
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -70,7 +71,7 @@ func credentialsBody(c *gin.Context) (auth.Credentials, error) {
 	if c.Request.Body != nil && c.Request.ContentLength != 0 {
 		r := http.MaxBytesReader(c.Writer, c.Request.Body, wire.MaxBody)
 		dec := json.NewDecoder(r)
-		if err := dec.Decode(&raw); err != nil && err.Error() != "EOF" {
+		if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				return auth.Credentials{}, gatehouse.Errorf(gatehouse.ETOOLARGE, "Request body too large (at most %d bytes)", wire.MaxBody)
@@ -214,10 +215,7 @@ func (h handlers) updateProvider(c *gin.Context) error {
 	if c.Request.ContentLength != 0 && c.Request.Body != nil {
 		_ = json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, wire.MaxBody)).Decode(&raw)
 	}
-	token := ""
-	if scheme, tok, ok := cutBearer(c.GetHeader("Authorization")); ok && scheme {
-		token = tok
-	}
+	token := wire.BearerToken(c.GetHeader("Authorization"))
 	if err := h.Auth.UpdatePassword(c.Request.Context(), tenantOf(c), c.Param("actor_type"), c.Param("provider"), token, raw["password"]); err != nil {
 		return err
 	}

@@ -200,3 +200,13 @@ type Deleted struct {
 	Object  string `json:"object"`
 	Deleted bool   `json:"deleted"`
 }
+
+// BearerToken returns the token of an "Authorization: Bearer …" header
+// value (scheme matched case-insensitively, as Medusa does), or "".
+func BearerToken(h string) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
