@@ -18,6 +18,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/auditevent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
@@ -31,10 +32,13 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/recoverycode"
+	"github.com/gatehousehq/gatehouse/ent/routerule"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
 	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/ent/webhook"
+	"github.com/gatehousehq/gatehouse/ent/webhookdelivery"
 
 	stdsql "database/sql"
 )
@@ -50,6 +54,8 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// AuthIdentity is the client for interacting with the AuthIdentity builders.
 	AuthIdentity *AuthIdentityClient
+	// AuthVerification is the client for interacting with the AuthVerification builders.
+	AuthVerification *AuthVerificationClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Domain is the client for interacting with the Domain builders.
@@ -76,6 +82,8 @@ type Client struct {
 	RBACRolePolicy *RBACRolePolicyClient
 	// RecoveryCode is the client for interacting with the RecoveryCode builders.
 	RecoveryCode *RecoveryCodeClient
+	// RouteRule is the client for interacting with the RouteRule builders.
+	RouteRule *RouteRuleClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -84,6 +92,10 @@ type Client struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -98,6 +110,7 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.AuthIdentity = NewAuthIdentityClient(c.config)
+	c.AuthVerification = NewAuthVerificationClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.Domain = NewDomainClient(c.config)
 	c.Event = NewEventClient(c.config)
@@ -111,10 +124,13 @@ func (c *Client) init() {
 	c.RBACRole = NewRBACRoleClient(c.config)
 	c.RBACRolePolicy = NewRBACRolePolicyClient(c.config)
 	c.RecoveryCode = NewRecoveryCodeClient(c.config)
+	c.RouteRule = NewRouteRuleClient(c.config)
 	c.SalesChannel = NewSalesChannelClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.Webhook = NewWebhookClient(c.config)
+	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
 }
 
 type (
@@ -210,6 +226,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:             NewAPIKeyClient(cfg),
 		AuditEvent:         NewAuditEventClient(cfg),
 		AuthIdentity:       NewAuthIdentityClient(cfg),
+		AuthVerification:   NewAuthVerificationClient(cfg),
 		Customer:           NewCustomerClient(cfg),
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
@@ -223,10 +240,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RBACRole:           NewRBACRoleClient(cfg),
 		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
 		RecoveryCode:       NewRecoveryCodeClient(cfg),
+		RouteRule:          NewRouteRuleClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
 		User:               NewUserClient(cfg),
+		Webhook:            NewWebhookClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -249,6 +269,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:             NewAPIKeyClient(cfg),
 		AuditEvent:         NewAuditEventClient(cfg),
 		AuthIdentity:       NewAuthIdentityClient(cfg),
+		AuthVerification:   NewAuthVerificationClient(cfg),
 		Customer:           NewCustomerClient(cfg),
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
@@ -262,10 +283,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RBACRole:           NewRBACRoleClient(cfg),
 		RBACRolePolicy:     NewRBACRolePolicyClient(cfg),
 		RecoveryCode:       NewRecoveryCodeClient(cfg),
+		RouteRule:          NewRouteRuleClient(cfg),
 		SalesChannel:       NewSalesChannelClient(cfg),
 		SigningKey:         NewSigningKeyClient(cfg),
 		Tenant:             NewTenantClient(cfg),
 		User:               NewUserClient(cfg),
+		Webhook:            NewWebhookClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
 	}, nil
 }
 
@@ -295,10 +319,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditEvent, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.MFAChallenge, c.MFAFactor, c.PasswordResetToken, c.ProviderIdentity,
-		c.RBACAssignment, c.RBACPolicy, c.RBACRole, c.RBACRolePolicy, c.RecoveryCode,
-		c.SalesChannel, c.SigningKey, c.Tenant, c.User,
+		c.APIKey, c.AuditEvent, c.AuthIdentity, c.AuthVerification, c.Customer,
+		c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor, c.PasswordResetToken,
+		c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy, c.RBACRole,
+		c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel, c.SigningKey,
+		c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -308,10 +333,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditEvent, c.AuthIdentity, c.Customer, c.Domain, c.Event, c.Invite,
-		c.MFAChallenge, c.MFAFactor, c.PasswordResetToken, c.ProviderIdentity,
-		c.RBACAssignment, c.RBACPolicy, c.RBACRole, c.RBACRolePolicy, c.RecoveryCode,
-		c.SalesChannel, c.SigningKey, c.Tenant, c.User,
+		c.APIKey, c.AuditEvent, c.AuthIdentity, c.AuthVerification, c.Customer,
+		c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor, c.PasswordResetToken,
+		c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy, c.RBACRole,
+		c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel, c.SigningKey,
+		c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -326,6 +352,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *AuthIdentityMutation:
 		return c.AuthIdentity.mutate(ctx, m)
+	case *AuthVerificationMutation:
+		return c.AuthVerification.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *DomainMutation:
@@ -352,6 +380,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RBACRolePolicy.mutate(ctx, m)
 	case *RecoveryCodeMutation:
 		return c.RecoveryCode.mutate(ctx, m)
+	case *RouteRuleMutation:
+		return c.RouteRule.mutate(ctx, m)
 	case *SalesChannelMutation:
 		return c.SalesChannel.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -360,6 +390,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tenant.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WebhookMutation:
+		return c.Webhook.mutate(ctx, m)
+	case *WebhookDeliveryMutation:
+		return c.WebhookDelivery.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -799,6 +833,141 @@ func (c *AuthIdentityClient) mutate(ctx context.Context, m *AuthIdentityMutation
 		return (&AuthIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuthIdentity mutation op: %q", m.Op())
+	}
+}
+
+// AuthVerificationClient is a client for the AuthVerification schema.
+type AuthVerificationClient struct {
+	config
+}
+
+// NewAuthVerificationClient returns a client for the AuthVerification from the given config.
+func NewAuthVerificationClient(c config) *AuthVerificationClient {
+	return &AuthVerificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `authverification.Hooks(f(g(h())))`.
+func (c *AuthVerificationClient) Use(hooks ...Hook) {
+	c.hooks.AuthVerification = append(c.hooks.AuthVerification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `authverification.Intercept(f(g(h())))`.
+func (c *AuthVerificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuthVerification = append(c.inters.AuthVerification, interceptors...)
+}
+
+// Create returns a builder for creating a AuthVerification entity.
+func (c *AuthVerificationClient) Create() *AuthVerificationCreate {
+	mutation := newAuthVerificationMutation(c.config, OpCreate)
+	return &AuthVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuthVerification entities.
+func (c *AuthVerificationClient) CreateBulk(builders ...*AuthVerificationCreate) *AuthVerificationCreateBulk {
+	return &AuthVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuthVerificationClient) MapCreateBulk(slice any, setFunc func(*AuthVerificationCreate, int)) *AuthVerificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuthVerificationCreateBulk{err: fmt.Errorf("calling to AuthVerificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuthVerificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuthVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuthVerification.
+func (c *AuthVerificationClient) Update() *AuthVerificationUpdate {
+	mutation := newAuthVerificationMutation(c.config, OpUpdate)
+	return &AuthVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuthVerificationClient) UpdateOne(_m *AuthVerification) *AuthVerificationUpdateOne {
+	mutation := newAuthVerificationMutation(c.config, OpUpdateOne, withAuthVerification(_m))
+	return &AuthVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuthVerificationClient) UpdateOneID(id string) *AuthVerificationUpdateOne {
+	mutation := newAuthVerificationMutation(c.config, OpUpdateOne, withAuthVerificationID(id))
+	return &AuthVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuthVerification.
+func (c *AuthVerificationClient) Delete() *AuthVerificationDelete {
+	mutation := newAuthVerificationMutation(c.config, OpDelete)
+	return &AuthVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuthVerificationClient) DeleteOne(_m *AuthVerification) *AuthVerificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuthVerificationClient) DeleteOneID(id string) *AuthVerificationDeleteOne {
+	builder := c.Delete().Where(authverification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuthVerificationDeleteOne{builder}
+}
+
+// Query returns a query builder for AuthVerification.
+func (c *AuthVerificationClient) Query() *AuthVerificationQuery {
+	return &AuthVerificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuthVerification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuthVerification entity by its id.
+func (c *AuthVerificationClient) Get(ctx context.Context, id string) (*AuthVerification, error) {
+	return c.Query().Where(authverification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuthVerificationClient) GetX(ctx context.Context, id string) *AuthVerification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuthVerificationClient) Hooks() []Hook {
+	hooks := c.hooks.AuthVerification
+	return append(hooks[:len(hooks):len(hooks)], authverification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuthVerificationClient) Interceptors() []Interceptor {
+	inters := c.inters.AuthVerification
+	return append(inters[:len(inters):len(inters)], authverification.Interceptors[:]...)
+}
+
+func (c *AuthVerificationClient) mutate(ctx context.Context, m *AuthVerificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuthVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuthVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuthVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuthVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuthVerification mutation op: %q", m.Op())
 	}
 }
 
@@ -2587,6 +2756,141 @@ func (c *RecoveryCodeClient) mutate(ctx context.Context, m *RecoveryCodeMutation
 	}
 }
 
+// RouteRuleClient is a client for the RouteRule schema.
+type RouteRuleClient struct {
+	config
+}
+
+// NewRouteRuleClient returns a client for the RouteRule from the given config.
+func NewRouteRuleClient(c config) *RouteRuleClient {
+	return &RouteRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `routerule.Hooks(f(g(h())))`.
+func (c *RouteRuleClient) Use(hooks ...Hook) {
+	c.hooks.RouteRule = append(c.hooks.RouteRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `routerule.Intercept(f(g(h())))`.
+func (c *RouteRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RouteRule = append(c.inters.RouteRule, interceptors...)
+}
+
+// Create returns a builder for creating a RouteRule entity.
+func (c *RouteRuleClient) Create() *RouteRuleCreate {
+	mutation := newRouteRuleMutation(c.config, OpCreate)
+	return &RouteRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RouteRule entities.
+func (c *RouteRuleClient) CreateBulk(builders ...*RouteRuleCreate) *RouteRuleCreateBulk {
+	return &RouteRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RouteRuleClient) MapCreateBulk(slice any, setFunc func(*RouteRuleCreate, int)) *RouteRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RouteRuleCreateBulk{err: fmt.Errorf("calling to RouteRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RouteRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RouteRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RouteRule.
+func (c *RouteRuleClient) Update() *RouteRuleUpdate {
+	mutation := newRouteRuleMutation(c.config, OpUpdate)
+	return &RouteRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RouteRuleClient) UpdateOne(_m *RouteRule) *RouteRuleUpdateOne {
+	mutation := newRouteRuleMutation(c.config, OpUpdateOne, withRouteRule(_m))
+	return &RouteRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RouteRuleClient) UpdateOneID(id string) *RouteRuleUpdateOne {
+	mutation := newRouteRuleMutation(c.config, OpUpdateOne, withRouteRuleID(id))
+	return &RouteRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RouteRule.
+func (c *RouteRuleClient) Delete() *RouteRuleDelete {
+	mutation := newRouteRuleMutation(c.config, OpDelete)
+	return &RouteRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RouteRuleClient) DeleteOne(_m *RouteRule) *RouteRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RouteRuleClient) DeleteOneID(id string) *RouteRuleDeleteOne {
+	builder := c.Delete().Where(routerule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RouteRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for RouteRule.
+func (c *RouteRuleClient) Query() *RouteRuleQuery {
+	return &RouteRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRouteRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RouteRule entity by its id.
+func (c *RouteRuleClient) Get(ctx context.Context, id string) (*RouteRule, error) {
+	return c.Query().Where(routerule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RouteRuleClient) GetX(ctx context.Context, id string) *RouteRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RouteRuleClient) Hooks() []Hook {
+	hooks := c.hooks.RouteRule
+	return append(hooks[:len(hooks):len(hooks)], routerule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RouteRuleClient) Interceptors() []Interceptor {
+	inters := c.inters.RouteRule
+	return append(inters[:len(inters):len(inters)], routerule.Interceptors[:]...)
+}
+
+func (c *RouteRuleClient) mutate(ctx context.Context, m *RouteRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RouteRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RouteRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RouteRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RouteRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RouteRule mutation op: %q", m.Op())
+	}
+}
+
 // SalesChannelClient is a client for the SalesChannel schema.
 type SalesChannelClient struct {
 	config
@@ -3157,19 +3461,290 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WebhookClient is a client for the Webhook schema.
+type WebhookClient struct {
+	config
+}
+
+// NewWebhookClient returns a client for the Webhook from the given config.
+func NewWebhookClient(c config) *WebhookClient {
+	return &WebhookClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhook.Hooks(f(g(h())))`.
+func (c *WebhookClient) Use(hooks ...Hook) {
+	c.hooks.Webhook = append(c.hooks.Webhook, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhook.Intercept(f(g(h())))`.
+func (c *WebhookClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Webhook = append(c.inters.Webhook, interceptors...)
+}
+
+// Create returns a builder for creating a Webhook entity.
+func (c *WebhookClient) Create() *WebhookCreate {
+	mutation := newWebhookMutation(c.config, OpCreate)
+	return &WebhookCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Webhook entities.
+func (c *WebhookClient) CreateBulk(builders ...*WebhookCreate) *WebhookCreateBulk {
+	return &WebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookClient) MapCreateBulk(slice any, setFunc func(*WebhookCreate, int)) *WebhookCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookCreateBulk{err: fmt.Errorf("calling to WebhookClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Webhook.
+func (c *WebhookClient) Update() *WebhookUpdate {
+	mutation := newWebhookMutation(c.config, OpUpdate)
+	return &WebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookClient) UpdateOne(_m *Webhook) *WebhookUpdateOne {
+	mutation := newWebhookMutation(c.config, OpUpdateOne, withWebhook(_m))
+	return &WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookClient) UpdateOneID(id string) *WebhookUpdateOne {
+	mutation := newWebhookMutation(c.config, OpUpdateOne, withWebhookID(id))
+	return &WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Webhook.
+func (c *WebhookClient) Delete() *WebhookDelete {
+	mutation := newWebhookMutation(c.config, OpDelete)
+	return &WebhookDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookClient) DeleteOne(_m *Webhook) *WebhookDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookClient) DeleteOneID(id string) *WebhookDeleteOne {
+	builder := c.Delete().Where(webhook.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeleteOne{builder}
+}
+
+// Query returns a query builder for Webhook.
+func (c *WebhookClient) Query() *WebhookQuery {
+	return &WebhookQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhook},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Webhook entity by its id.
+func (c *WebhookClient) Get(ctx context.Context, id string) (*Webhook, error) {
+	return c.Query().Where(webhook.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookClient) GetX(ctx context.Context, id string) *Webhook {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookClient) Hooks() []Hook {
+	hooks := c.hooks.Webhook
+	return append(hooks[:len(hooks):len(hooks)], webhook.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookClient) Interceptors() []Interceptor {
+	inters := c.inters.Webhook
+	return append(inters[:len(inters):len(inters)], webhook.Interceptors[:]...)
+}
+
+func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Webhook mutation op: %q", m.Op())
+	}
+}
+
+// WebhookDeliveryClient is a client for the WebhookDelivery schema.
+type WebhookDeliveryClient struct {
+	config
+}
+
+// NewWebhookDeliveryClient returns a client for the WebhookDelivery from the given config.
+func NewWebhookDeliveryClient(c config) *WebhookDeliveryClient {
+	return &WebhookDeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookdelivery.Hooks(f(g(h())))`.
+func (c *WebhookDeliveryClient) Use(hooks ...Hook) {
+	c.hooks.WebhookDelivery = append(c.hooks.WebhookDelivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookdelivery.Intercept(f(g(h())))`.
+func (c *WebhookDeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookDelivery = append(c.inters.WebhookDelivery, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookDelivery entity.
+func (c *WebhookDeliveryClient) Create() *WebhookDeliveryCreate {
+	mutation := newWebhookDeliveryMutation(c.config, OpCreate)
+	return &WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookDelivery entities.
+func (c *WebhookDeliveryClient) CreateBulk(builders ...*WebhookDeliveryCreate) *WebhookDeliveryCreateBulk {
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookDeliveryClient) MapCreateBulk(slice any, setFunc func(*WebhookDeliveryCreate, int)) *WebhookDeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookDeliveryCreateBulk{err: fmt.Errorf("calling to WebhookDeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookDeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Update() *WebhookDeliveryUpdate {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdate)
+	return &WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookDeliveryClient) UpdateOne(_m *WebhookDelivery) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDelivery(_m))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookDeliveryClient) UpdateOneID(id string) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDeliveryID(id))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Delete() *WebhookDeliveryDelete {
+	mutation := newWebhookDeliveryMutation(c.config, OpDelete)
+	return &WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookDeliveryClient) DeleteOne(_m *WebhookDelivery) *WebhookDeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookDeliveryClient) DeleteOneID(id string) *WebhookDeliveryDeleteOne {
+	builder := c.Delete().Where(webhookdelivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Query() *WebhookDeliveryQuery {
+	return &WebhookDeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookDelivery entity by its id.
+func (c *WebhookDeliveryClient) Get(ctx context.Context, id string) (*WebhookDelivery, error) {
+	return c.Query().Where(webhookdelivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookDeliveryClient) GetX(ctx context.Context, id string) *WebhookDelivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookDeliveryClient) Hooks() []Hook {
+	hooks := c.hooks.WebhookDelivery
+	return append(hooks[:len(hooks):len(hooks)], webhookdelivery.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookDeliveryClient) Interceptors() []Interceptor {
+	inters := c.inters.WebhookDelivery
+	return append(inters[:len(inters):len(inters)], webhookdelivery.Interceptors[:]...)
+}
+
+func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookDelivery mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditEvent, AuthIdentity, Customer, Domain, Event, Invite, MFAChallenge,
-		MFAFactor, PasswordResetToken, ProviderIdentity, RBACAssignment, RBACPolicy,
-		RBACRole, RBACRolePolicy, RecoveryCode, SalesChannel, SigningKey, Tenant,
-		User []ent.Hook
+		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, Domain, Event,
+		Invite, MFAChallenge, MFAFactor, PasswordResetToken, ProviderIdentity,
+		RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy, RecoveryCode, RouteRule,
+		SalesChannel, SigningKey, Tenant, User, Webhook, WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditEvent, AuthIdentity, Customer, Domain, Event, Invite, MFAChallenge,
-		MFAFactor, PasswordResetToken, ProviderIdentity, RBACAssignment, RBACPolicy,
-		RBACRole, RBACRolePolicy, RecoveryCode, SalesChannel, SigningKey, Tenant,
-		User []ent.Interceptor
+		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, Domain, Event,
+		Invite, MFAChallenge, MFAFactor, PasswordResetToken, ProviderIdentity,
+		RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy, RecoveryCode, RouteRule,
+		SalesChannel, SigningKey, Tenant, User, Webhook,
+		WebhookDelivery []ent.Interceptor
 	}
 )
 

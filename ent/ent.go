@@ -15,6 +15,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/auditevent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
@@ -28,10 +29,13 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/recoverycode"
+	"github.com/gatehousehq/gatehouse/ent/routerule"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
 	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/ent/webhook"
+	"github.com/gatehousehq/gatehouse/ent/webhookdelivery"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -95,6 +99,7 @@ func checkColumn(t, c string) error {
 			apikey.Table:             apikey.ValidColumn,
 			auditevent.Table:         auditevent.ValidColumn,
 			authidentity.Table:       authidentity.ValidColumn,
+			authverification.Table:   authverification.ValidColumn,
 			customer.Table:           customer.ValidColumn,
 			domain.Table:             domain.ValidColumn,
 			event.Table:              event.ValidColumn,
@@ -108,10 +113,13 @@ func checkColumn(t, c string) error {
 			rbacrole.Table:           rbacrole.ValidColumn,
 			rbacrolepolicy.Table:     rbacrolepolicy.ValidColumn,
 			recoverycode.Table:       recoverycode.ValidColumn,
+			routerule.Table:          routerule.ValidColumn,
 			saleschannel.Table:       saleschannel.ValidColumn,
 			signingkey.Table:         signingkey.ValidColumn,
 			tenant.Table:             tenant.ValidColumn,
 			user.Table:               user.ValidColumn,
+			webhook.Table:            webhook.ValidColumn,
+			webhookdelivery.Table:    webhookdelivery.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

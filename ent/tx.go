@@ -20,6 +20,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// AuthIdentity is the client for interacting with the AuthIdentity builders.
 	AuthIdentity *AuthIdentityClient
+	// AuthVerification is the client for interacting with the AuthVerification builders.
+	AuthVerification *AuthVerificationClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Domain is the client for interacting with the Domain builders.
@@ -46,6 +48,8 @@ type Tx struct {
 	RBACRolePolicy *RBACRolePolicyClient
 	// RecoveryCode is the client for interacting with the RecoveryCode builders.
 	RecoveryCode *RecoveryCodeClient
+	// RouteRule is the client for interacting with the RouteRule builders.
+	RouteRule *RouteRuleClient
 	// SalesChannel is the client for interacting with the SalesChannel builders.
 	SalesChannel *SalesChannelClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -54,6 +58,10 @@ type Tx struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
 
 	// lazily loaded.
 	client     *Client
@@ -188,6 +196,7 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.AuthIdentity = NewAuthIdentityClient(tx.config)
+	tx.AuthVerification = NewAuthVerificationClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Domain = NewDomainClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
@@ -201,10 +210,13 @@ func (tx *Tx) init() {
 	tx.RBACRole = NewRBACRoleClient(tx.config)
 	tx.RBACRolePolicy = NewRBACRolePolicyClient(tx.config)
 	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
+	tx.RouteRule = NewRouteRuleClient(tx.config)
 	tx.SalesChannel = NewSalesChannelClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.Webhook = NewWebhookClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -29,6 +29,10 @@ func deleteOwned(ctx context.Context, c *ent.Client) error {
 		func() error { _, err := c.RBACRolePolicy.Delete().Exec(ctx); return err },
 		func() error { _, err := c.RBACPolicy.Delete().Exec(ctx); return err },
 		func() error { _, err := c.RBACRole.Delete().Exec(ctx); return err },
+		func() error { _, err := c.AuthVerification.Delete().Exec(ctx); return err },
+		func() error { _, err := c.RouteRule.Delete().Exec(ctx); return err },
+		func() error { _, err := c.WebhookDelivery.Delete().Exec(ctx); return err },
+		func() error { _, err := c.Webhook.Delete().Exec(ctx); return err },
 	}
 	for _, s := range steps {
 		if err := s(); err != nil {

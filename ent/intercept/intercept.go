@@ -11,6 +11,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/auditevent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
@@ -25,10 +26,13 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/recoverycode"
+	"github.com/gatehousehq/gatehouse/ent/routerule"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
 	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/ent/webhook"
+	"github.com/gatehousehq/gatehouse/ent/webhookdelivery"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -166,6 +170,33 @@ func (f TraverseAuthIdentity) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuthIdentityQuery", q)
+}
+
+// The AuthVerificationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuthVerificationFunc func(context.Context, *ent.AuthVerificationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuthVerificationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuthVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuthVerificationQuery", q)
+}
+
+// The TraverseAuthVerification type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuthVerification func(context.Context, *ent.AuthVerificationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuthVerification) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuthVerification) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuthVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuthVerificationQuery", q)
 }
 
 // The CustomerFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -519,6 +550,33 @@ func (f TraverseRecoveryCode) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RecoveryCodeQuery", q)
 }
 
+// The RouteRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RouteRuleFunc func(context.Context, *ent.RouteRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RouteRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RouteRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RouteRuleQuery", q)
+}
+
+// The TraverseRouteRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRouteRule func(context.Context, *ent.RouteRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRouteRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRouteRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RouteRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RouteRuleQuery", q)
+}
+
 // The SalesChannelFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SalesChannelFunc func(context.Context, *ent.SalesChannelQuery) (ent.Value, error)
 
@@ -627,6 +685,60 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The WebhookFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookFunc func(context.Context, *ent.WebhookQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The TraverseWebhook type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhook func(context.Context, *ent.WebhookQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhook) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhook) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookQuery", q)
+}
+
+// The WebhookDeliveryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookDeliveryFunc func(context.Context, *ent.WebhookDeliveryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookDeliveryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
+// The TraverseWebhookDelivery type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookDelivery func(context.Context, *ent.WebhookDeliveryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookDelivery) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookDelivery) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookDeliveryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookDeliveryQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -636,6 +748,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.AuthIdentityQuery:
 		return &query[*ent.AuthIdentityQuery, predicate.AuthIdentity, authidentity.OrderOption]{typ: ent.TypeAuthIdentity, tq: q}, nil
+	case *ent.AuthVerificationQuery:
+		return &query[*ent.AuthVerificationQuery, predicate.AuthVerification, authverification.OrderOption]{typ: ent.TypeAuthVerification, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
 	case *ent.DomainQuery:
@@ -662,6 +776,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RBACRolePolicyQuery, predicate.RBACRolePolicy, rbacrolepolicy.OrderOption]{typ: ent.TypeRBACRolePolicy, tq: q}, nil
 	case *ent.RecoveryCodeQuery:
 		return &query[*ent.RecoveryCodeQuery, predicate.RecoveryCode, recoverycode.OrderOption]{typ: ent.TypeRecoveryCode, tq: q}, nil
+	case *ent.RouteRuleQuery:
+		return &query[*ent.RouteRuleQuery, predicate.RouteRule, routerule.OrderOption]{typ: ent.TypeRouteRule, tq: q}, nil
 	case *ent.SalesChannelQuery:
 		return &query[*ent.SalesChannelQuery, predicate.SalesChannel, saleschannel.OrderOption]{typ: ent.TypeSalesChannel, tq: q}, nil
 	case *ent.SigningKeyQuery:
@@ -670,6 +786,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.WebhookQuery:
+		return &query[*ent.WebhookQuery, predicate.Webhook, webhook.OrderOption]{typ: ent.TypeWebhook, tq: q}, nil
+	case *ent.WebhookDeliveryQuery:
+		return &query[*ent.WebhookDeliveryQuery, predicate.WebhookDelivery, webhookdelivery.OrderOption]{typ: ent.TypeWebhookDelivery, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

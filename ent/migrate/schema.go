@@ -106,6 +106,44 @@ var (
 			},
 		},
 	}
+	// AuthVerificationsColumns holds the columns for the "auth_verifications" table.
+	AuthVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "auth_identity_id", Type: field.TypeString},
+		{Name: "entity_id", Type: field.TypeString},
+		{Name: "entity_type", Type: field.TypeString},
+		{Name: "code_provider", Type: field.TypeString, Default: "token"},
+		{Name: "code_hash", Type: field.TypeString, Nullable: true},
+		{Name: "requested_at", Type: field.TypeTime},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+	}
+	// AuthVerificationsTable holds the schema information for the "auth_verifications" table.
+	AuthVerificationsTable = &schema.Table{
+		Name:       "auth_verifications",
+		Columns:    AuthVerificationsColumns,
+		PrimaryKey: []*schema.Column{AuthVerificationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "authverification_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuthVerificationsColumns[1]},
+			},
+			{
+				Name:    "authverification_tenant_id_auth_identity_id_entity_id_entity_type",
+				Unique:  true,
+				Columns: []*schema.Column{AuthVerificationsColumns[1], AuthVerificationsColumns[4], AuthVerificationsColumns[5], AuthVerificationsColumns[6]},
+			},
+			{
+				Name:    "authverification_code_hash",
+				Unique:  true,
+				Columns: []*schema.Column{AuthVerificationsColumns[8]},
+			},
+		},
+	}
 	// CustomersColumns holds the columns for the "customers" table.
 	CustomersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -524,6 +562,36 @@ var (
 			},
 		},
 	}
+	// RouteRulesColumns holds the columns for the "route_rules" table.
+	RouteRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "method", Type: field.TypeString},
+		{Name: "path", Type: field.TypeString},
+		{Name: "resource", Type: field.TypeString},
+		{Name: "operation", Type: field.TypeString},
+		{Name: "public", Type: field.TypeBool, Default: false},
+	}
+	// RouteRulesTable holds the schema information for the "route_rules" table.
+	RouteRulesTable = &schema.Table{
+		Name:       "route_rules",
+		Columns:    RouteRulesColumns,
+		PrimaryKey: []*schema.Column{RouteRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "routerule_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{RouteRulesColumns[1]},
+			},
+			{
+				Name:    "routerule_tenant_id_method_path",
+				Unique:  true,
+				Columns: []*schema.Column{RouteRulesColumns[1], RouteRulesColumns[4], RouteRulesColumns[5]},
+			},
+		},
+	}
 	// SalesChannelsColumns holds the columns for the "sales_channels" table.
 	SalesChannelsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -619,6 +687,75 @@ var (
 			},
 		},
 	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "url", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Default: ""},
+		{Name: "secret", Type: field.TypeBytes},
+		{Name: "event_types", Type: field.TypeJSON},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhook_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhooksColumns[1]},
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "webhook_id", Type: field.TypeString},
+		{Name: "event_id", Type: field.TypeString},
+		{Name: "event_name", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "succeeded", "dead"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "last_status_code", Type: field.TypeInt, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1]},
+			},
+			{
+				Name:    "webhookdelivery_webhook_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[5]},
+			},
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[9]},
+			},
+			{
+				Name:    "webhookdelivery_tenant_id_webhook_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[4]},
+			},
+		},
+	}
 	// APIKeySalesChannelsColumns holds the columns for the "api_key_sales_channels" table.
 	APIKeySalesChannelsColumns = []*schema.Column{
 		{Name: "api_key_id", Type: field.TypeString},
@@ -649,6 +786,7 @@ var (
 		APIKeysTable,
 		AuditEventsTable,
 		AuthIdentitiesTable,
+		AuthVerificationsTable,
 		CustomersTable,
 		DomainsTable,
 		EventsTable,
@@ -662,10 +800,13 @@ var (
 		RbacRolesTable,
 		RbacRolePoliciesTable,
 		RecoveryCodesTable,
+		RouteRulesTable,
 		SalesChannelsTable,
 		SigningKeysTable,
 		TenantsTable,
 		UsersTable,
+		WebhooksTable,
+		WebhookDeliveriesTable,
 		APIKeySalesChannelsTable,
 	}
 )

@@ -15,6 +15,9 @@ type AuditEvent func(*sql.Selector)
 // AuthIdentity is the predicate function for authidentity builders.
 type AuthIdentity func(*sql.Selector)
 
+// AuthVerification is the predicate function for authverification builders.
+type AuthVerification func(*sql.Selector)
+
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
@@ -54,6 +57,9 @@ type RBACRolePolicy func(*sql.Selector)
 // RecoveryCode is the predicate function for recoverycode builders.
 type RecoveryCode func(*sql.Selector)
 
+// RouteRule is the predicate function for routerule builders.
+type RouteRule func(*sql.Selector)
+
 // SalesChannel is the predicate function for saleschannel builders.
 type SalesChannel func(*sql.Selector)
 
@@ -65,3 +71,9 @@ type Tenant func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/auditevent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
@@ -21,11 +22,14 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
 	"github.com/gatehousehq/gatehouse/ent/rbacrolepolicy"
 	"github.com/gatehousehq/gatehouse/ent/recoverycode"
+	"github.com/gatehousehq/gatehouse/ent/routerule"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/ent/schema"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
 	"github.com/gatehousehq/gatehouse/ent/tenant"
 	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/ent/webhook"
+	"github.com/gatehousehq/gatehouse/ent/webhookdelivery"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -173,6 +177,57 @@ func init() {
 	authidentity.DefaultID = authidentityDescID.Default.(func() string)
 	// authidentity.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	authidentity.IDValidator = authidentityDescID.Validators[0].(func(string) error)
+	authverificationMixin := schema.AuthVerification{}.Mixin()
+	authverificationMixinHooks0 := authverificationMixin[0].Hooks()
+	authverification.Hooks[0] = authverificationMixinHooks0[0]
+	authverificationMixinInters0 := authverificationMixin[0].Interceptors()
+	authverification.Interceptors[0] = authverificationMixinInters0[0]
+	authverificationMixinFields0 := authverificationMixin[0].Fields()
+	_ = authverificationMixinFields0
+	authverificationMixinFields1 := authverificationMixin[1].Fields()
+	_ = authverificationMixinFields1
+	authverificationFields := schema.AuthVerification{}.Fields()
+	_ = authverificationFields
+	// authverificationDescTenantID is the schema descriptor for tenant_id field.
+	authverificationDescTenantID := authverificationMixinFields0[0].Descriptor()
+	// authverification.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	authverification.TenantIDValidator = authverificationDescTenantID.Validators[0].(func(string) error)
+	// authverificationDescCreatedAt is the schema descriptor for created_at field.
+	authverificationDescCreatedAt := authverificationMixinFields1[0].Descriptor()
+	// authverification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	authverification.DefaultCreatedAt = authverificationDescCreatedAt.Default.(func() time.Time)
+	// authverificationDescUpdatedAt is the schema descriptor for updated_at field.
+	authverificationDescUpdatedAt := authverificationMixinFields1[1].Descriptor()
+	// authverification.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	authverification.DefaultUpdatedAt = authverificationDescUpdatedAt.Default.(func() time.Time)
+	// authverification.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	authverification.UpdateDefaultUpdatedAt = authverificationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// authverificationDescAuthIdentityID is the schema descriptor for auth_identity_id field.
+	authverificationDescAuthIdentityID := authverificationFields[1].Descriptor()
+	// authverification.AuthIdentityIDValidator is a validator for the "auth_identity_id" field. It is called by the builders before save.
+	authverification.AuthIdentityIDValidator = authverificationDescAuthIdentityID.Validators[0].(func(string) error)
+	// authverificationDescEntityID is the schema descriptor for entity_id field.
+	authverificationDescEntityID := authverificationFields[2].Descriptor()
+	// authverification.EntityIDValidator is a validator for the "entity_id" field. It is called by the builders before save.
+	authverification.EntityIDValidator = authverificationDescEntityID.Validators[0].(func(string) error)
+	// authverificationDescEntityType is the schema descriptor for entity_type field.
+	authverificationDescEntityType := authverificationFields[3].Descriptor()
+	// authverification.EntityTypeValidator is a validator for the "entity_type" field. It is called by the builders before save.
+	authverification.EntityTypeValidator = authverificationDescEntityType.Validators[0].(func(string) error)
+	// authverificationDescCodeProvider is the schema descriptor for code_provider field.
+	authverificationDescCodeProvider := authverificationFields[4].Descriptor()
+	// authverification.DefaultCodeProvider holds the default value on creation for the code_provider field.
+	authverification.DefaultCodeProvider = authverificationDescCodeProvider.Default.(string)
+	// authverificationDescRequestedAt is the schema descriptor for requested_at field.
+	authverificationDescRequestedAt := authverificationFields[6].Descriptor()
+	// authverification.DefaultRequestedAt holds the default value on creation for the requested_at field.
+	authverification.DefaultRequestedAt = authverificationDescRequestedAt.Default.(func() time.Time)
+	// authverificationDescID is the schema descriptor for id field.
+	authverificationDescID := authverificationFields[0].Descriptor()
+	// authverification.DefaultID holds the default value on creation for the id field.
+	authverification.DefaultID = authverificationDescID.Default.(func() string)
+	// authverification.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	authverification.IDValidator = authverificationDescID.Validators[0].(func(string) error)
 	customerMixin := schema.Customer{}.Mixin()
 	customerMixinHooks0 := customerMixin[0].Hooks()
 	customer.Hooks[0] = customerMixinHooks0[0]
@@ -716,6 +771,57 @@ func init() {
 	recoverycode.DefaultID = recoverycodeDescID.Default.(func() string)
 	// recoverycode.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	recoverycode.IDValidator = recoverycodeDescID.Validators[0].(func(string) error)
+	routeruleMixin := schema.RouteRule{}.Mixin()
+	routeruleMixinHooks0 := routeruleMixin[0].Hooks()
+	routerule.Hooks[0] = routeruleMixinHooks0[0]
+	routeruleMixinInters0 := routeruleMixin[0].Interceptors()
+	routerule.Interceptors[0] = routeruleMixinInters0[0]
+	routeruleMixinFields0 := routeruleMixin[0].Fields()
+	_ = routeruleMixinFields0
+	routeruleMixinFields1 := routeruleMixin[1].Fields()
+	_ = routeruleMixinFields1
+	routeruleFields := schema.RouteRule{}.Fields()
+	_ = routeruleFields
+	// routeruleDescTenantID is the schema descriptor for tenant_id field.
+	routeruleDescTenantID := routeruleMixinFields0[0].Descriptor()
+	// routerule.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	routerule.TenantIDValidator = routeruleDescTenantID.Validators[0].(func(string) error)
+	// routeruleDescCreatedAt is the schema descriptor for created_at field.
+	routeruleDescCreatedAt := routeruleMixinFields1[0].Descriptor()
+	// routerule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	routerule.DefaultCreatedAt = routeruleDescCreatedAt.Default.(func() time.Time)
+	// routeruleDescUpdatedAt is the schema descriptor for updated_at field.
+	routeruleDescUpdatedAt := routeruleMixinFields1[1].Descriptor()
+	// routerule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	routerule.DefaultUpdatedAt = routeruleDescUpdatedAt.Default.(func() time.Time)
+	// routerule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	routerule.UpdateDefaultUpdatedAt = routeruleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// routeruleDescMethod is the schema descriptor for method field.
+	routeruleDescMethod := routeruleFields[1].Descriptor()
+	// routerule.MethodValidator is a validator for the "method" field. It is called by the builders before save.
+	routerule.MethodValidator = routeruleDescMethod.Validators[0].(func(string) error)
+	// routeruleDescPath is the schema descriptor for path field.
+	routeruleDescPath := routeruleFields[2].Descriptor()
+	// routerule.PathValidator is a validator for the "path" field. It is called by the builders before save.
+	routerule.PathValidator = routeruleDescPath.Validators[0].(func(string) error)
+	// routeruleDescResource is the schema descriptor for resource field.
+	routeruleDescResource := routeruleFields[3].Descriptor()
+	// routerule.ResourceValidator is a validator for the "resource" field. It is called by the builders before save.
+	routerule.ResourceValidator = routeruleDescResource.Validators[0].(func(string) error)
+	// routeruleDescOperation is the schema descriptor for operation field.
+	routeruleDescOperation := routeruleFields[4].Descriptor()
+	// routerule.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	routerule.OperationValidator = routeruleDescOperation.Validators[0].(func(string) error)
+	// routeruleDescPublic is the schema descriptor for public field.
+	routeruleDescPublic := routeruleFields[5].Descriptor()
+	// routerule.DefaultPublic holds the default value on creation for the public field.
+	routerule.DefaultPublic = routeruleDescPublic.Default.(bool)
+	// routeruleDescID is the schema descriptor for id field.
+	routeruleDescID := routeruleFields[0].Descriptor()
+	// routerule.DefaultID holds the default value on creation for the id field.
+	routerule.DefaultID = routeruleDescID.Default.(func() string)
+	// routerule.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	routerule.IDValidator = routeruleDescID.Validators[0].(func(string) error)
 	saleschannelMixin := schema.SalesChannel{}.Mixin()
 	saleschannelMixinHooks0 := saleschannelMixin[0].Hooks()
 	saleschannel.Hooks[0] = saleschannelMixinHooks0[0]
@@ -886,6 +992,100 @@ func init() {
 	user.DefaultID = userDescID.Default.(func() string)
 	// user.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	user.IDValidator = userDescID.Validators[0].(func(string) error)
+	webhookMixin := schema.Webhook{}.Mixin()
+	webhookMixinHooks0 := webhookMixin[0].Hooks()
+	webhook.Hooks[0] = webhookMixinHooks0[0]
+	webhookMixinInters0 := webhookMixin[0].Interceptors()
+	webhook.Interceptors[0] = webhookMixinInters0[0]
+	webhookMixinFields0 := webhookMixin[0].Fields()
+	_ = webhookMixinFields0
+	webhookMixinFields1 := webhookMixin[1].Fields()
+	_ = webhookMixinFields1
+	webhookFields := schema.Webhook{}.Fields()
+	_ = webhookFields
+	// webhookDescTenantID is the schema descriptor for tenant_id field.
+	webhookDescTenantID := webhookMixinFields0[0].Descriptor()
+	// webhook.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	webhook.TenantIDValidator = webhookDescTenantID.Validators[0].(func(string) error)
+	// webhookDescCreatedAt is the schema descriptor for created_at field.
+	webhookDescCreatedAt := webhookMixinFields1[0].Descriptor()
+	// webhook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhook.DefaultCreatedAt = webhookDescCreatedAt.Default.(func() time.Time)
+	// webhookDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookDescUpdatedAt := webhookMixinFields1[1].Descriptor()
+	// webhook.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhook.DefaultUpdatedAt = webhookDescUpdatedAt.Default.(func() time.Time)
+	// webhook.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	webhook.UpdateDefaultUpdatedAt = webhookDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// webhookDescURL is the schema descriptor for url field.
+	webhookDescURL := webhookFields[1].Descriptor()
+	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhook.URLValidator = webhookDescURL.Validators[0].(func(string) error)
+	// webhookDescDescription is the schema descriptor for description field.
+	webhookDescDescription := webhookFields[2].Descriptor()
+	// webhook.DefaultDescription holds the default value on creation for the description field.
+	webhook.DefaultDescription = webhookDescDescription.Default.(string)
+	// webhookDescEnabled is the schema descriptor for enabled field.
+	webhookDescEnabled := webhookFields[5].Descriptor()
+	// webhook.DefaultEnabled holds the default value on creation for the enabled field.
+	webhook.DefaultEnabled = webhookDescEnabled.Default.(bool)
+	// webhookDescID is the schema descriptor for id field.
+	webhookDescID := webhookFields[0].Descriptor()
+	// webhook.DefaultID holds the default value on creation for the id field.
+	webhook.DefaultID = webhookDescID.Default.(func() string)
+	// webhook.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhook.IDValidator = webhookDescID.Validators[0].(func(string) error)
+	webhookdeliveryMixin := schema.WebhookDelivery{}.Mixin()
+	webhookdeliveryMixinHooks0 := webhookdeliveryMixin[0].Hooks()
+	webhookdelivery.Hooks[0] = webhookdeliveryMixinHooks0[0]
+	webhookdeliveryMixinInters0 := webhookdeliveryMixin[0].Interceptors()
+	webhookdelivery.Interceptors[0] = webhookdeliveryMixinInters0[0]
+	webhookdeliveryMixinFields0 := webhookdeliveryMixin[0].Fields()
+	_ = webhookdeliveryMixinFields0
+	webhookdeliveryMixinFields1 := webhookdeliveryMixin[1].Fields()
+	_ = webhookdeliveryMixinFields1
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescTenantID is the schema descriptor for tenant_id field.
+	webhookdeliveryDescTenantID := webhookdeliveryMixinFields0[0].Descriptor()
+	// webhookdelivery.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	webhookdelivery.TenantIDValidator = webhookdeliveryDescTenantID.Validators[0].(func(string) error)
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryMixinFields1[0].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	// webhookdeliveryDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookdeliveryDescUpdatedAt := webhookdeliveryMixinFields1[1].Descriptor()
+	// webhookdelivery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhookdelivery.DefaultUpdatedAt = webhookdeliveryDescUpdatedAt.Default.(func() time.Time)
+	// webhookdelivery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	webhookdelivery.UpdateDefaultUpdatedAt = webhookdeliveryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// webhookdeliveryDescWebhookID is the schema descriptor for webhook_id field.
+	webhookdeliveryDescWebhookID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.WebhookIDValidator is a validator for the "webhook_id" field. It is called by the builders before save.
+	webhookdelivery.WebhookIDValidator = webhookdeliveryDescWebhookID.Validators[0].(func(string) error)
+	// webhookdeliveryDescEventID is the schema descriptor for event_id field.
+	webhookdeliveryDescEventID := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	webhookdelivery.EventIDValidator = webhookdeliveryDescEventID.Validators[0].(func(string) error)
+	// webhookdeliveryDescEventName is the schema descriptor for event_name field.
+	webhookdeliveryDescEventName := webhookdeliveryFields[3].Descriptor()
+	// webhookdelivery.EventNameValidator is a validator for the "event_name" field. It is called by the builders before save.
+	webhookdelivery.EventNameValidator = webhookdeliveryDescEventName.Validators[0].(func(string) error)
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[5].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdeliveryDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	webhookdeliveryDescNextAttemptAt := webhookdeliveryFields[6].Descriptor()
+	// webhookdelivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	webhookdelivery.DefaultNextAttemptAt = webhookdeliveryDescNextAttemptAt.Default.(func() time.Time)
+	// webhookdeliveryDescID is the schema descriptor for id field.
+	webhookdeliveryDescID := webhookdeliveryFields[0].Descriptor()
+	// webhookdelivery.DefaultID holds the default value on creation for the id field.
+	webhookdelivery.DefaultID = webhookdeliveryDescID.Default.(func() string)
+	// webhookdelivery.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookdelivery.IDValidator = webhookdeliveryDescID.Validators[0].(func(string) error)
 }
 
 const (
