@@ -43,6 +43,8 @@ type APIKey struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// RateLimit holds the value of the "rate_limit" field.
+	RateLimit *int `json:"rate_limit,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APIKeyQuery when eager-loading is set.
 	Edges        APIKeyEdges `json:"edges"`
@@ -72,6 +74,8 @@ func (*APIKey) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case apikey.FieldRateLimit:
+			values[i] = new(sql.NullInt64)
 		case apikey.FieldID, apikey.FieldTenantID, apikey.FieldTitle, apikey.FieldType, apikey.FieldToken, apikey.FieldDigest, apikey.FieldRedacted, apikey.FieldCreatedBy, apikey.FieldRevokedBy:
 			values[i] = new(sql.NullString)
 		case apikey.FieldCreatedAt, apikey.FieldUpdatedAt, apikey.FieldRevokedAt, apikey.FieldLastUsedAt, apikey.FieldDeletedAt:
@@ -179,6 +183,13 @@ func (_m *APIKey) assignValues(columns []string, values []any) error {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
 			}
+		case apikey.FieldRateLimit:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_limit", values[i])
+			} else if value.Valid {
+				_m.RateLimit = new(int)
+				*_m.RateLimit = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -264,6 +275,11 @@ func (_m *APIKey) String() string {
 	if v := _m.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RateLimit; v != nil {
+		builder.WriteString("rate_limit=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -166,6 +166,20 @@ func (_c *APIKeyCreate) SetNillableDeletedAt(v *time.Time) *APIKeyCreate {
 	return _c
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_c *APIKeyCreate) SetRateLimit(v int) *APIKeyCreate {
+	_c.mutation.SetRateLimit(v)
+	return _c
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_c *APIKeyCreate) SetNillableRateLimit(v *int) *APIKeyCreate {
+	if v != nil {
+		_c.SetRateLimit(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *APIKeyCreate) SetID(v string) *APIKeyCreate {
 	_c.mutation.SetID(v)
@@ -401,6 +415,10 @@ func (_c *APIKeyCreate) createSpec() (*APIKey, *sqlgraph.CreateSpec) {
 		_spec.SetField(apikey.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
 	}
+	if value, ok := _c.mutation.RateLimit(); ok {
+		_spec.SetField(apikey.FieldRateLimit, field.TypeInt, value)
+		_node.RateLimit = &value
+	}
 	if nodes := _c.mutation.SalesChannelsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -622,6 +640,30 @@ func (u *APIKeyUpsert) UpdateDeletedAt() *APIKeyUpsert {
 // ClearDeletedAt clears the value of the "deleted_at" field.
 func (u *APIKeyUpsert) ClearDeletedAt() *APIKeyUpsert {
 	u.SetNull(apikey.FieldDeletedAt)
+	return u
+}
+
+// SetRateLimit sets the "rate_limit" field.
+func (u *APIKeyUpsert) SetRateLimit(v int) *APIKeyUpsert {
+	u.Set(apikey.FieldRateLimit, v)
+	return u
+}
+
+// UpdateRateLimit sets the "rate_limit" field to the value that was provided on create.
+func (u *APIKeyUpsert) UpdateRateLimit() *APIKeyUpsert {
+	u.SetExcluded(apikey.FieldRateLimit)
+	return u
+}
+
+// AddRateLimit adds v to the "rate_limit" field.
+func (u *APIKeyUpsert) AddRateLimit(v int) *APIKeyUpsert {
+	u.Add(apikey.FieldRateLimit, v)
+	return u
+}
+
+// ClearRateLimit clears the value of the "rate_limit" field.
+func (u *APIKeyUpsert) ClearRateLimit() *APIKeyUpsert {
+	u.SetNull(apikey.FieldRateLimit)
 	return u
 }
 
@@ -858,6 +900,34 @@ func (u *APIKeyUpsertOne) UpdateDeletedAt() *APIKeyUpsertOne {
 func (u *APIKeyUpsertOne) ClearDeletedAt() *APIKeyUpsertOne {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetRateLimit sets the "rate_limit" field.
+func (u *APIKeyUpsertOne) SetRateLimit(v int) *APIKeyUpsertOne {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.SetRateLimit(v)
+	})
+}
+
+// AddRateLimit adds v to the "rate_limit" field.
+func (u *APIKeyUpsertOne) AddRateLimit(v int) *APIKeyUpsertOne {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.AddRateLimit(v)
+	})
+}
+
+// UpdateRateLimit sets the "rate_limit" field to the value that was provided on create.
+func (u *APIKeyUpsertOne) UpdateRateLimit() *APIKeyUpsertOne {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.UpdateRateLimit()
+	})
+}
+
+// ClearRateLimit clears the value of the "rate_limit" field.
+func (u *APIKeyUpsertOne) ClearRateLimit() *APIKeyUpsertOne {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.ClearRateLimit()
 	})
 }
 
@@ -1261,6 +1331,34 @@ func (u *APIKeyUpsertBulk) UpdateDeletedAt() *APIKeyUpsertBulk {
 func (u *APIKeyUpsertBulk) ClearDeletedAt() *APIKeyUpsertBulk {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetRateLimit sets the "rate_limit" field.
+func (u *APIKeyUpsertBulk) SetRateLimit(v int) *APIKeyUpsertBulk {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.SetRateLimit(v)
+	})
+}
+
+// AddRateLimit adds v to the "rate_limit" field.
+func (u *APIKeyUpsertBulk) AddRateLimit(v int) *APIKeyUpsertBulk {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.AddRateLimit(v)
+	})
+}
+
+// UpdateRateLimit sets the "rate_limit" field to the value that was provided on create.
+func (u *APIKeyUpsertBulk) UpdateRateLimit() *APIKeyUpsertBulk {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.UpdateRateLimit()
+	})
+}
+
+// ClearRateLimit clears the value of the "rate_limit" field.
+func (u *APIKeyUpsertBulk) ClearRateLimit() *APIKeyUpsertBulk {
+	return u.Update(func(s *APIKeyUpsert) {
+		s.ClearRateLimit()
 	})
 }
 

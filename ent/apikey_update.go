@@ -200,6 +200,33 @@ func (_u *APIKeyUpdate) ClearDeletedAt() *APIKeyUpdate {
 	return _u
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_u *APIKeyUpdate) SetRateLimit(v int) *APIKeyUpdate {
+	_u.mutation.ResetRateLimit()
+	_u.mutation.SetRateLimit(v)
+	return _u
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_u *APIKeyUpdate) SetNillableRateLimit(v *int) *APIKeyUpdate {
+	if v != nil {
+		_u.SetRateLimit(*v)
+	}
+	return _u
+}
+
+// AddRateLimit adds value to the "rate_limit" field.
+func (_u *APIKeyUpdate) AddRateLimit(v int) *APIKeyUpdate {
+	_u.mutation.AddRateLimit(v)
+	return _u
+}
+
+// ClearRateLimit clears the value of the "rate_limit" field.
+func (_u *APIKeyUpdate) ClearRateLimit() *APIKeyUpdate {
+	_u.mutation.ClearRateLimit()
+	return _u
+}
+
 // AddSalesChannelIDs adds the "sales_channels" edge to the SalesChannel entity by IDs.
 func (_u *APIKeyUpdate) AddSalesChannelIDs(ids ...string) *APIKeyUpdate {
 	_u.mutation.AddSalesChannelIDs(ids...)
@@ -360,6 +387,15 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(apikey.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RateLimit(); ok {
+		_spec.SetField(apikey.FieldRateLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRateLimit(); ok {
+		_spec.AddField(apikey.FieldRateLimit, field.TypeInt, value)
+	}
+	if _u.mutation.RateLimitCleared() {
+		_spec.ClearField(apikey.FieldRateLimit, field.TypeInt)
 	}
 	if _u.mutation.SalesChannelsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -598,6 +634,33 @@ func (_u *APIKeyUpdateOne) ClearDeletedAt() *APIKeyUpdateOne {
 	return _u
 }
 
+// SetRateLimit sets the "rate_limit" field.
+func (_u *APIKeyUpdateOne) SetRateLimit(v int) *APIKeyUpdateOne {
+	_u.mutation.ResetRateLimit()
+	_u.mutation.SetRateLimit(v)
+	return _u
+}
+
+// SetNillableRateLimit sets the "rate_limit" field if the given value is not nil.
+func (_u *APIKeyUpdateOne) SetNillableRateLimit(v *int) *APIKeyUpdateOne {
+	if v != nil {
+		_u.SetRateLimit(*v)
+	}
+	return _u
+}
+
+// AddRateLimit adds value to the "rate_limit" field.
+func (_u *APIKeyUpdateOne) AddRateLimit(v int) *APIKeyUpdateOne {
+	_u.mutation.AddRateLimit(v)
+	return _u
+}
+
+// ClearRateLimit clears the value of the "rate_limit" field.
+func (_u *APIKeyUpdateOne) ClearRateLimit() *APIKeyUpdateOne {
+	_u.mutation.ClearRateLimit()
+	return _u
+}
+
 // AddSalesChannelIDs adds the "sales_channels" edge to the SalesChannel entity by IDs.
 func (_u *APIKeyUpdateOne) AddSalesChannelIDs(ids ...string) *APIKeyUpdateOne {
 	_u.mutation.AddSalesChannelIDs(ids...)
@@ -788,6 +851,15 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(apikey.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RateLimit(); ok {
+		_spec.SetField(apikey.FieldRateLimit, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRateLimit(); ok {
+		_spec.AddField(apikey.FieldRateLimit, field.TypeInt, value)
+	}
+	if _u.mutation.RateLimitCleared() {
+		_spec.ClearField(apikey.FieldRateLimit, field.TypeInt)
 	}
 	if _u.mutation.SalesChannelsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -21,7 +21,7 @@ const PolicySuperAdmin = "rpol_super_admin"
 
 // Resources are the code-registered resources: each gets a read, create,
 // update and delete policy in every tenant.
-var Resources = []string{"user", "api_key", "invite", "sales_channel", "rbac_role", "rbac_policy", "customer", "audit"}
+var Resources = []string{"user", "api_key", "invite", "sales_channel", "rbac_role", "rbac_policy", "customer", "audit", "webhook"}
 
 // Operations are the code-registered operations.
 var Operations = []string{"read", "create", "update", "delete"}

@@ -42,6 +42,8 @@ const (
 	FieldLastUsedAt = "last_used_at"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldRateLimit holds the string denoting the rate_limit field in the database.
+	FieldRateLimit = "rate_limit"
 	// EdgeSalesChannels holds the string denoting the sales_channels edge name in mutations.
 	EdgeSalesChannels = "sales_channels"
 	// Table holds the table name of the apikey in the database.
@@ -69,6 +71,7 @@ var Columns = []string{
 	FieldRevokedAt,
 	FieldLastUsedAt,
 	FieldDeletedAt,
+	FieldRateLimit,
 }
 
 var (
@@ -209,6 +212,11 @@ func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByRateLimit orders the results by the rate_limit field.
+func ByRateLimit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRateLimit, opts...).ToFunc()
 }
 
 // BySalesChannelsCount orders the results by sales_channels count.

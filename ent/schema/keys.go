@@ -102,6 +102,8 @@ func (APIKey) Fields() []ent.Field {
 		field.Time("revoked_at").Optional().Nillable(),
 		field.Time("last_used_at").Optional().Nillable(),
 		field.Time("deleted_at").Optional().Nillable(),
+		// rate_limit is the key's own limit in requests per minute (nil: none).
+		field.Int("rate_limit").Optional().Nillable(),
 	}
 }
 
