@@ -538,7 +538,21 @@ func (s *Service) RevokeAPIKey(ctx context.Context, caller *Context, id string, 
 	if caller != nil {
 		by = caller.ActorID
 	}
-	if err := s.db.APIKey.UpdateOne(k).SetRevokedAt(at).SetRevokedBy(by).Exec(ctx); err != nil {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("revoke api key: %w", err)
+	}
+	if err := tx.APIKey.UpdateOne(k).SetRevokedAt(at).SetRevokedBy(by).Exec(ctx); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("revoke api key: %w", err)
+	}
+	if err := s.emit(ctx, tx.Client(), "api_key.revoked", map[string]any{
+		"id": k.ID, "type": string(k.Type), "revoked_at": at.UTC().Format(time.RFC3339Nano), "revoked_by": by,
+	}); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("revoke api key: %w", err)
 	}
 	if !at.After(now) {
