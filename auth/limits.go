@@ -34,12 +34,13 @@ func rateLimited(after time.Duration) error {
 // attacker could trigger, plus a generous per-address budget against
 // credential stuffing.
 const (
-	defaultIPPerMinute   = 300 // auth attempts per client address per minute
-	defaultIPBurst       = 100
-	defaultFreeFailures  = 5   // failed logins per account before back-off
-	defaultMaxBackoff    = 900 // seconds; the back-off doubles up to this
-	defaultResetsPerHour = 10  // reset requests per identifier per hour
-	failureWindow        = time.Hour
+	defaultIPPerMinute     = 300 // auth attempts per client address per minute
+	defaultIPBurst         = 100
+	defaultFreeFailures    = 5   // failed logins per account before back-off
+	defaultMFAFreeFailures = 10  // wrong MFA codes per identity before back-off
+	defaultMaxBackoff      = 900 // seconds; the back-off doubles up to this
+	defaultResetsPerHour   = 10  // reset requests per identifier per hour
+	failureWindow          = time.Hour
 )
 
 // guardAddress spends one token of the caller address's auth budget.
@@ -63,11 +64,22 @@ func (s *Service) guardAddress(ctx context.Context, tn *ent.Tenant) error {
 // failures, each further failure doubles the wait (1 s, 2 s, 4 s … up to the
 // maximum), counted from the last failure.
 func (s *Service) guardAccount(ctx context.Context, tn *ent.Tenant, key string) error {
+	return s.guardAccountAfter(ctx, tn, key, setting(tn, "login_free_failures", defaultFreeFailures))
+}
+
+// guardMFA is guardAccount for MFA codes of an identity: a challenge already
+// stops after 5 wrong codes, so the back-off starts after two challenges'
+// worth of failures.
+func (s *Service) guardMFA(ctx context.Context, tn *ent.Tenant, key string) error {
+	return s.guardAccountAfter(ctx, tn, key, setting(tn, "mfa_free_failures", defaultMFAFreeFailures))
+}
+
+func (s *Service) guardAccountAfter(ctx context.Context, tn *ent.Tenant, key string, free int) error {
 	n, last, err := s.throttle.Failures(ctx, "acct:"+tn.ID+":"+key)
 	if err != nil {
 		return storeUnavailable(err)
 	}
-	if wait := backoff(n, setting(tn, "login_free_failures", defaultFreeFailures), setting(tn, "login_max_backoff_seconds", defaultMaxBackoff)); wait > 0 {
+	if wait := backoff(n, free, setting(tn, "login_max_backoff_seconds", defaultMaxBackoff)); wait > 0 {
 		if left := time.Until(last.Add(wait)); left > 0 {
 			return rateLimited(left)
 		}

@@ -143,6 +143,10 @@ type MFAChallengeView struct {
 type LoginResult struct {
 	Token        string
 	MFAChallenge *MFAChallengeView
+	// VerificationRequired: the tenant requires a verification the identity
+	// lacks; Verification is the pending one, nil when none was requested.
+	VerificationRequired bool
+	Verification         *VerificationView
 }
 
 func notFoundFactor(id string) error {
@@ -351,16 +355,28 @@ func (s *Service) VerifyMFAFactor(ctx context.Context, ac *Context, id, code str
 	return factorView(f), nil
 }
 
-// DisableMFAFactor disables a factor of the caller (Medusa's disable policy
-// "session": the authenticated session suffices) and revokes the identity's
-// other logins. Errors: not_found.
-func (s *Service) DisableMFAFactor(ctx context.Context, ac *Context, id string) (MFAFactorView, error) {
+// DisableMFAFactor disables a factor of the caller and revokes the
+// identity's other logins. Under the tenant's disable policy "session" (the
+// default, as Medusa's) the authenticated session suffices; under
+// "challenge" a current TOTP or recovery code is required too, and wrong
+// codes count towards the identity's MFA back-off. Errors: not_found,
+// invalid, not_allowed, rate_limited.
+func (s *Service) DisableMFAFactor(ctx context.Context, ac *Context, id, method, code string) (MFAFactorView, error) {
 	f, err := s.callerFactor(ctx, ac, id)
 	if err != nil {
 		return MFAFactorView{}, err
 	}
 	if f.Status == mfafactor.StatusDisabled {
 		return factorView(f), nil
+	}
+	tn, err := tenantOf(ctx)
+	if err != nil {
+		return MFAFactorView{}, err
+	}
+	if setting(tn, "mfa_disable_policy", "session") == "challenge" {
+		if err := s.checkDisableCode(ctx, tn, ac, f, method, code); err != nil {
+			return MFAFactorView{}, err
+		}
 	}
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
@@ -381,6 +397,36 @@ func (s *Service) DisableMFAFactor(ctx context.Context, ac *Context, id string) 
 		return MFAFactorView{}, err
 	}
 	return factorView(f), nil
+}
+
+// checkDisableCode verifies the code the "challenge" disable policy asks for.
+func (s *Service) checkDisableCode(ctx context.Context, tn *ent.Tenant, ac *Context, f *ent.MFAFactor, method, code string) error {
+	if strings.TrimSpace(code) == "" {
+		return gatehouse.Errorf(gatehouse.EINVALID, "MFA verification code is required to disable MFA")
+	}
+	account := "mfa:" + ac.AuthIdentityID
+	if err := s.guardMFA(ctx, tn, account); err != nil {
+		return err
+	}
+	var ok bool
+	var err error
+	switch method {
+	case "", mfaMethodTOTP:
+		ok, err = s.checkTOTP(ctx, f, code)
+	case mfaMethodRecovery:
+		ok, err = s.useRecoveryCode(ctx, ac.AuthIdentityID, code)
+	default:
+		return gatehouse.Errorf(gatehouse.EINVALID, "MFA challenge does not support method %q", method)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.accountFailed(ctx, tn, account)
+		return gatehouse.Errorf(gatehouse.ENOTALLOWED, "Invalid MFA verification code")
+	}
+	s.accountSucceeded(ctx, tn, account)
+	return nil
 }
 
 func normalizeRecoveryCode(c string) string {
@@ -493,6 +539,12 @@ func (s *Service) VerifyMFAChallenge(ctx context.Context, tn *ent.Tenant, ac *Co
 	if err := s.guardAddress(ctx, tn); err != nil {
 		return "", err
 	}
+	// Each challenge allows 5 attempts, but a new login makes a new
+	// challenge: the identity's back-off spans them all, as for passwords.
+	account := "mfa:" + ac.AuthIdentityID
+	if err := s.guardMFA(ctx, tn, account); err != nil {
+		return "", err
+	}
 	ch, err := s.db.MFAChallenge.Query().Where(mfachallenge.ID(id), mfachallenge.AuthIdentityID(ac.AuthIdentityID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return "", notFoundChallenge(id)
@@ -535,6 +587,7 @@ func (s *Service) VerifyMFAChallenge(ctx context.Context, tn *ent.Tenant, ac *Co
 		}
 	}
 	if !ok {
+		s.accountFailed(ctx, tn, account)
 		// Counted with a conditional update: concurrent guesses cannot pass
 		// the limit.
 		n, err := s.db.MFAChallenge.Update().Where(mfachallenge.ID(ch.ID), mfachallenge.CompletedAtIsNil(),
@@ -562,6 +615,7 @@ func (s *Service) VerifyMFAChallenge(ctx context.Context, tn *ent.Tenant, ac *Co
 	if n == 0 {
 		return "", errChallengeDone
 	}
+	s.accountSucceeded(ctx, tn, account)
 	ai, err := s.db.AuthIdentity.Get(ctx, ch.AuthIdentityID)
 	if ent.IsNotFound(err) {
 		return "", ErrUnauthorized

@@ -154,7 +154,23 @@ func (s *Service) setPassword(ctx context.Context, tenantID string, pi *ent.Prov
 	}
 	meta := copyMap(pi.ProviderMetadata)
 	meta["password"] = hash
-	if err := s.db.ProviderIdentity.UpdateOne(pi).SetProviderMetadata(meta).Exec(ctx); err != nil {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if err := tx.ProviderIdentity.UpdateOne(pi).SetProviderMetadata(meta).Exec(ctx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("set password: %w", err)
+	}
+	// The notification a merchant sends its user ("your password was
+	// changed"), delivered by webhooks.
+	if err := s.emit(ctx, tx.Client(), "auth.password_changed", map[string]any{
+		"auth_identity_id": pi.AuthIdentityID, "entity_id": pi.EntityID, "provider": pi.Provider,
+	}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	// A new password ends every earlier login (Medusa leaves them valid).

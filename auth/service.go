@@ -29,11 +29,14 @@ type Config struct {
 	TokenTTL      time.Duration // default access-token lifetime (1 day, like Medusa)
 	SessionTTL    time.Duration // cookie session lifetime (10 h), never beyond its JWT
 	AbsoluteTTL   time.Duration // longest a login can be refreshed (30 days)
+	IdleTTL       time.Duration // longest a cookie session may go unused (2 h)
 	ResetTTL      time.Duration // password-reset token lifetime (15 min)
 	InviteTTL     time.Duration // invite lifetime (7 days)
 	MinPassword   int           // default minimum password length (8)
 	Development   bool          // log outbox events, including their tokens
 	DefaultKeyAlg string
+	// Now is the clock (time.Now); tests move it.
+	Now func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -45,6 +48,9 @@ func (c *Config) defaults() {
 	}
 	if c.AbsoluteTTL <= 0 {
 		c.AbsoluteTTL = 30 * 24 * time.Hour
+	}
+	if c.IdleTTL <= 0 {
+		c.IdleTTL = defaultIdleTTL
 	}
 	if c.ResetTTL <= 0 {
 		c.ResetTTL = 15 * time.Minute
@@ -84,7 +90,11 @@ type Service struct {
 // NewService returns the auth service.
 func NewService(db *ent.Client, store Store, hasher *Hasher, keys *Keys, tokens *Tokens, apiKeys *APIKeys, cfg Config, log *slog.Logger) *Service {
 	cfg.defaults()
-	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: time.Now}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: now}
 }
 
 // Keys returns the key manager.
@@ -292,6 +302,12 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 // issueFor issues an access token for identity ai acting as actorType, in
 // login session sid, or an MFA challenge when the identity has MFA enabled.
 func (s *Service) issueFor(ctx context.Context, tn *ent.Tenant, ai *ent.AuthIdentity, actorType, provider, sid string, authTime int64) (*LoginResult, error) {
+	// Verification comes before MFA, as in Medusa.
+	if v, pending, err := s.pendingVerification(ctx, tn, ai, actorType, provider); err != nil {
+		return nil, err
+	} else if pending {
+		return s.verificationPending(ctx, tn, ai, actorType, provider, sid, authTime, v)
+	}
 	if mfa, err := s.hasEnabledFactor(ctx, ai.ID); err != nil {
 		return nil, err
 	} else if mfa {
@@ -437,8 +453,19 @@ func (s *Service) Refresh(ctx context.Context, tn *ent.Tenant, ac *Context) (*Lo
 	if err != nil {
 		return nil, fmt.Errorf("refresh: %w", err)
 	}
-	if ac.AuthTime > 0 && s.now().Sub(time.Unix(ac.AuthTime, 0)) > s.cfg.AbsoluteTTL {
+	if s.loginExpired(tn, ac.AuthTime) {
 		return nil, ErrUnauthorized
+	}
+	if ac.ActorID == "" {
+		if v, pending, err := s.pendingVerification(ctx, tn, ai, ac.ActorType, ac.AuthProvider); err != nil {
+			return nil, err
+		} else if pending {
+			sid := ac.SID
+			if sid == "" {
+				sid = newJTI()
+			}
+			return s.verificationPending(ctx, tn, ai, ac.ActorType, ac.AuthProvider, sid, ac.AuthTime, v)
+		}
 	}
 	if ac.ActorID == "" && ac.MFAChallengeCompletedAt == nil {
 		if mfa, err := s.hasEnabledFactor(ctx, ai.ID); err != nil {
@@ -571,6 +598,9 @@ func (s *Service) AuthenticateBearer(ctx context.Context, tn *ent.Tenant, raw st
 // sessionData is what a cookie session stores: the claims of its JWT.
 type sessionData struct {
 	Claims *Claims `json:"claims"`
+	// LastSeen is when the session was last used (to within touchEvery),
+	// for the idle timeout; zero means its creation time.
+	LastSeen time.Time `json:"last_seen,omitzero"`
 }
 
 // CreateSession stores a cookie session for the caller's verified token and
@@ -629,6 +659,12 @@ func (s *Service) AuthenticateSession(ctx context.Context, tn *ent.Tenant, id st
 	}
 	if revoked(st, c) {
 		return nil, errRevoked
+	}
+	if s.loginExpired(tn, c.AuthTime) {
+		return nil, ErrUnauthorized
+	}
+	if err := s.touchSession(ctx, tn, id, rec, &d); err != nil {
+		return nil, err
 	}
 	ac := contextFromClaims(d.Claims, MethodSession)
 	ac.SessionID = id

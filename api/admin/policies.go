@@ -14,6 +14,7 @@ import (
 var Policies = map[string][]rbac.Permission{
 	"GET /admin/users":                       need("user:read"),
 	"GET /admin/users/me":                    need(),
+	"POST /admin/users/me/password":          need(),
 	"GET /admin/users/:id":                   need("user:read"),
 	"POST /admin/users/:id":                  need("user:update"),
 	"DELETE /admin/users/:id":                need("user:delete"),
@@ -68,6 +69,14 @@ var Policies = map[string][]rbac.Permission{
 	"GET /admin/rbac/me/permissions":                   need(),
 
 	"GET /admin/audit-events": need("audit:read"),
+
+	"GET /admin/webhooks":                                    need("webhook:read"),
+	"POST /admin/webhooks":                                   need("webhook:create"),
+	"GET /admin/webhooks/:id":                                need("webhook:read"),
+	"POST /admin/webhooks/:id":                               need("webhook:update"),
+	"DELETE /admin/webhooks/:id":                             need("webhook:delete"),
+	"GET /admin/webhooks/:id/deliveries":                     need("webhook:read"),
+	"POST /admin/webhooks/:id/deliveries/:delivery_id/retry": need("webhook:read", "webhook:update"),
 }
 
 // need parses "resource:operation" keys.

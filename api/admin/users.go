@@ -59,6 +59,36 @@ func registerUsers(g *gin.RouterGroup, d Deps) {
 		c.JSON(http.StatusOK, gin.H{"user": toUser(u)})
 		return nil
 	}))
+	// Ours: a signed-in user changes their own password with the current
+	// one. Every other login of the user ends; this one continues with the
+	// returned token (and its cookie session, when it used one).
+	g.POST("/users/me/password", wire.H(func(c *gin.Context) error {
+		var in struct {
+			Current *string `json:"current_password"`
+			New     *string `json:"new_password"`
+		}
+		if err := wire.Bind(c, &in); err != nil {
+			return err
+		}
+		if in.Current == nil || in.New == nil {
+			return gatehouse.Errorf(gatehouse.EINVALID, "current_password and new_password are required")
+		}
+		ctx := c.Request.Context()
+		ac, _ := auth.FromContext(ctx)
+		if ac == nil || ac.ActorID == "" || ac.Method == auth.MethodSecretKey {
+			return gatehouse.Errorf(gatehouse.ENOTALLOWED, "Only a signed-in user can change their password")
+		}
+		tok, err := d.Auth.ChangePassword(ctx, ac, auth.PasswordChange{Current: *in.Current, New: *in.New})
+		if err != nil {
+			return err
+		}
+		u, err := d.Auth.FindUserByID(ctx, ac.ActorID)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"user": toUser(u), "token": tok})
+		return nil
+	}))
 	g.GET("/users/:id", wire.H(func(c *gin.Context) error {
 		u, err := d.Auth.FindUserByID(c.Request.Context(), c.Param("id"))
 		if err != nil {

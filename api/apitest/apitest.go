@@ -30,6 +30,7 @@ import (
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
+	"github.com/gatehousehq/gatehouse/webhooks"
 )
 
 // RedisEnv names the variable that switches tests to Redis.
@@ -46,6 +47,7 @@ type Env struct {
 	Auth        *auth.Service
 	RBAC        *rbac.Service
 	Keys        *auth.Keys
+	Webhooks    *webhooks.Service
 	Telemetry   *observability.Telemetry
 	PlatformKey string
 	Logs        *bytes.Buffer
@@ -59,6 +61,8 @@ type Options struct {
 	RedisPrefix string
 	// SpanProcessor records spans.
 	SpanProcessor sdktrace.SpanProcessor
+	// Auth configures the auth service (its clock, lifetimes); zero: defaults.
+	Auth auth.Config
 }
 
 // New starts a server with a fresh database.
@@ -92,7 +96,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	// Cheap hashing keeps tests fast; the parameters are tested in auth.
 	hasher := auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	tokens := auth.NewTokens(e.Keys, "http://gatehouse.test", 0)
-	e.Auth = auth.NewService(e.DB.Client, e.Store, hasher, e.Keys, tokens, apiKeys, auth.Config{}, tel.Logger)
+	e.Auth = auth.NewService(e.DB.Client, e.Store, hasher, e.Keys, tokens, apiKeys, o.Auth, tel.Logger)
 	if err := e.Auth.SetMasterKey(master); err != nil {
 		t.Fatal(err)
 	}
@@ -119,9 +123,14 @@ func NewWith(t testing.TB, o Options) *Env {
 		}
 	}
 	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close(); authz.Close() })
+	// Webhook targets in tests are httptest receivers on loopback.
+	e.Webhooks, err = webhooks.New(e.DB.Client, master, webhooks.Options{Dialect: e.DB.Dialect, AllowPrivateTargets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := api.New(api.Deps{
 		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, RBAC: e.RBAC, PlatformKey: e.PlatformKey,
-		Audit: audit.New(e.DB.Client),
+		Audit: audit.New(e.DB.Client), Webhooks: e.Webhooks,
 		Ready: []api.Check{{Name: "database", Ping: e.DB.Ping}, {Name: "store", Ping: e.Store.Ping}},
 	})
 	e.Server = httptest.NewServer(h)

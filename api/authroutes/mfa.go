@@ -107,7 +107,14 @@ func (h handlers) disableFactor(c *gin.Context) error {
 	if err := wire.Bind(c, &in); err != nil {
 		return err
 	}
-	f, err := h.Auth.DisableMFAFactor(c.Request.Context(), caller(c), c.Param("id"))
+	var method, code string
+	if in.Method != nil {
+		method = *in.Method
+	}
+	if in.Code != nil {
+		code = *in.Code
+	}
+	f, err := h.Auth.DisableMFAFactor(c.Request.Context(), caller(c), c.Param("id"), method, code)
 	if err != nil {
 		return err
 	}
@@ -179,6 +186,13 @@ func (h handlers) verifyChallenge(c *gin.Context) error {
 // loginJSON renders a login or refresh result: {token}, or Medusa's
 // {mfa_required, mfa_challenge, token}.
 func loginJSON(r *auth.LoginResult) gin.H {
+	if r.VerificationRequired {
+		h := gin.H{"verification_required": true, "token": r.Token}
+		if r.Verification != nil {
+			h["verification"] = r.Verification
+		}
+		return h
+	}
 	if r.MFAChallenge != nil {
 		return gin.H{"mfa_required": true, "mfa_challenge": r.MFAChallenge, "token": r.Token}
 	}

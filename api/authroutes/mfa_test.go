@@ -301,3 +301,62 @@ func TestMFACrossTenant(t *testing.T) {
 	r = env.Do(t, "GET", "/auth/mfa/factors", nil, bearer(tb, tokA)...)
 	want(t, "tenant A token via tenant B", r, 401, unauthorized)
 }
+
+// TestMFAChallengeBackoff (checklist: MFA challenges are throttled): wrong
+// codes across fresh challenges put the identity in back-off (429 with
+// Retry-After) even with a right code, without touching another identity.
+func TestMFAChallengeBackoff(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	tn := env.Tenant(t, "mfaback")
+	_, tok := env.Admin(t, tn, "a@mfaback.test", adminPW)
+	_, tokB := env.Admin(t, tn, "b@mfaback.test", adminPW)
+	awayFromStepEdge(t)
+	_, secret := enrollMFA(t, env, tn, tok)
+	_, secretB := enrollMFA(t, env, tn, tokB)
+	for i := 0; i < 10; i++ { // two challenges' worth of wrong codes
+		chID, pending := mfaLogin(t, env, tn, "a@mfaback.test")
+		r := env.Do(t, "POST", "/auth/mfa/challenges/"+chID+"/verify", map[string]any{"method": "totp", "code": "000000"}, bearer(tn, pending)...)
+		wantError(t, fmt.Sprintf("wrong code %d", i+1), r, 400, "not_allowed", "Invalid MFA challenge code")
+	}
+	chID, pending := mfaLogin(t, env, tn, "a@mfaback.test")
+	r := env.Do(t, "POST", "/auth/mfa/challenges/"+chID+"/verify", map[string]any{"method": "totp", "code": code(t, secret, 0)}, bearer(tn, pending)...)
+	wantError(t, "right code in back-off", r, 429, "not_allowed", "Too many requests")
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+	chB, pendingB := mfaLogin(t, env, tn, "b@mfaback.test")
+	tokenOf(t, "another identity", env.Do(t, "POST", "/auth/mfa/challenges/"+chB+"/verify", map[string]any{"method": "totp", "code": code(t, secretB, 0)}, bearer(tn, pendingB)...))
+	time.Sleep(1100 * time.Millisecond) // the first back-off step is one second
+	r = env.Do(t, "POST", "/auth/mfa/challenges/"+chID+"/verify", map[string]any{"method": "totp", "code": code(t, secret, 0)}, bearer(tn, pending)...)
+	tokenOf(t, "right code after the back-off", r)
+}
+
+// TestMFADisablePolicyChallenge (contract 2.11): under the "challenge"
+// disable policy, disabling a factor needs a valid code as well as the
+// session; the default "session" policy needs none (TestMFAFlow).
+func TestMFADisablePolicyChallenge(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	tn := tenantWith(t, env, "mfapolicy", map[string]any{"mfa_disable_policy": "challenge"})
+	_, tok := env.Admin(t, tn, "a@mfapolicy.test", adminPW)
+	awayFromStepEdge(t)
+	id, secret := enrollMFA(t, env, tn, tok)
+	chID, pending := mfaLogin(t, env, tn, "a@mfapolicy.test")
+	full := tokenOf(t, "challenge", env.Do(t, "POST", "/auth/mfa/challenges/"+chID+"/verify",
+		map[string]any{"method": "totp", "code": code(t, secret, 0)}, bearer(tn, pending)...))
+	r := env.Do(t, "POST", "/auth/mfa/recovery-codes", map[string]any{"count": 2}, bearer(tn, full)...)
+	codes, _ := r.JSON["recovery_codes"].([]any)
+	if r.Status != 200 || len(codes) != 2 {
+		t.Fatalf("recovery codes: %d %s", r.Status, r.Body)
+	}
+	del := func(body any) *apitest.Response {
+		return env.Do(t, "DELETE", "/auth/mfa/factors/"+id, body, bearer(tn, full)...)
+	}
+	wantError(t, "no code", del(map[string]any{}), 400, "invalid_data", "MFA verification code is required to disable MFA")
+	wantError(t, "wrong code", del(map[string]any{"method": "totp", "code": "000000"}), 400, "not_allowed", "Invalid MFA verification code")
+	r = del(map[string]any{"method": "recovery_code", "code": codes[0]})
+	if f, _ := r.JSON["mfa_factor"].(map[string]any); r.Status != 200 || f["status"] != "disabled" {
+		t.Fatalf("disable with a recovery code: %d %s", r.Status, r.Body)
+	}
+}

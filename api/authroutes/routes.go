@@ -49,6 +49,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	secretKey := d.Authenticate(wire.AuthSpec{Actors: []string{auth.ActorUser}, APIKey: true})
 	g.POST("/introspect", secretKey, wire.H(h.introspect))
 	registerMFA(g, h)
+	registerVerification(g, h)
 
 	g.GET("/:actor_type/providers", wire.H(h.providers))
 	g.POST("/:actor_type/:provider", wire.H(h.login))
