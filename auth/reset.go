@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -45,8 +46,51 @@ func (s *Service) RequestPasswordReset(ctx context.Context, tn *ent.Tenant, acto
 	if err := s.guardResets(ctx, tn, NormalizeEmail(identifier)); err != nil {
 		return err
 	}
-	_, err := s.resetToken(ctx, tn, actorType, provider, NormalizeEmail(identifier), metadata)
-	return err
+	// The lookup and the token (a signature, a transaction, an event) run
+	// after the caller has its answer, on the same path for known and
+	// unknown identifiers: the response time tells nothing about the
+	// account. Drain waits for them at shutdown.
+	return s.detach(ctx, func(ctx context.Context) error {
+		_, err := s.resetToken(ctx, tn, actorType, provider, NormalizeEmail(identifier), metadata)
+		return err
+	})
+}
+
+// detachTimeout bounds work that runs after its request has been answered.
+const detachTimeout = 30 * time.Second
+
+// detach runs fn in the background with ctx's values but not its
+// cancellation. At most cap(s.detached) run at once; past that the caller
+// waits for a slot, known and unknown identifiers alike.
+func (s *Service) detach(ctx context.Context, fn func(context.Context) error) error {
+	select {
+	case s.detached <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.bg.Add(1)
+	go func() {
+		defer func() { <-s.detached; s.bg.Done() }()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachTimeout)
+		defer cancel()
+		if err := fn(ctx); err != nil && s.log != nil {
+			s.log.ErrorContext(ctx, "background auth work failed", slog.String("error", err.Error()))
+		}
+	}()
+	return nil
+}
+
+// Drain waits for background work (password-reset tokens) to finish, or
+// for ctx to end.
+func (s *Service) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // resetToken makes a reset token for an existing identity, replacing any

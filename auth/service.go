@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -85,6 +86,9 @@ type Service struct {
 	roles            RoleHooks
 	// mfaKey encrypts TOTP seeds (SetMasterKey); MFA is refused without it.
 	mfaKey []byte
+	// detached bounds, and bg tracks, work done after a response (detach).
+	detached chan struct{}
+	bg       sync.WaitGroup
 }
 
 // NewService returns the auth service.
@@ -94,7 +98,8 @@ func NewService(db *ent.Client, store Store, hasher *Hasher, keys *Keys, tokens 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: now}
+	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: now,
+		detached: make(chan struct{}, 64)}
 }
 
 // Keys returns the key manager.

@@ -97,6 +97,11 @@ func NewWith(t testing.TB, o Options) *Env {
 	hasher := auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 	tokens := auth.NewTokens(e.Keys, "http://gatehouse.test", 0)
 	e.Auth = auth.NewService(e.DB.Client, e.Store, hasher, e.Keys, tokens, apiKeys, o.Auth, tel.Logger)
+	t.Cleanup(func() { // before the database closes (cleanups run last-in first-out)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.Auth.Drain(ctx)
+	})
 	if err := e.Auth.SetMasterKey(master); err != nil {
 		t.Fatal(err)
 	}
