@@ -13,7 +13,8 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## run the server on :9000 (SQLite in ./data, memory sessions, demo tenant on first start)
+run: ## run the server on :9000 (SQLite in ./data, memory sessions, demo tenant on first start; builds the console when node is installed)
+	@if command -v node >/dev/null 2>&1; then scripts/web.sh build; else echo "node not found: /app/ will say how to build the console (make web)"; fi
 	GATEHOUSE_ENV=$${GATEHOUSE_ENV:-development} $(GO) run ./cmd/gatehouse serve
 
 .PHONY: build
@@ -76,14 +77,39 @@ check-docs: ## run every curl of docs/guide.md against a fresh server
 	@echo "== docs: curl guide =="
 	@scripts/docs-check.sh
 
+.PHONY: check-traces
+check-traces: ## GATEHOUSE_TRACES=stdout make run prints auth.check spans (login + admin call with curl)
+	@echo "== traces: stdout exporter =="
+	@scripts/traces-check.sh
+
+.PHONY: test-system
+test-system: ## system tests: real gatehouse processes, two nodes, Redis/PostgreSQL faults, SIGTERM (PostgreSQL + Redis)
+	@echo "== system tests: two nodes and faults =="
+	@set -a; eval "$$(scripts/services.sh)"; set +a; \
+	  GATEHOUSE_SYSTEM_TESTS=1 $(GO) test -count=1 -timeout 5m ./systemtest/
+
+.PHONY: soak
+soak: ## 10-minute soak at half capacity (SOAK_SECONDS to change), results in docs/benchmarks.md; not in CI
+	scripts/soak.sh
+
 .PHONY: test
-test: lint check-generate check-dockerfile check-chart check-docs test-unit test-integration fuzz conformance ## everything CI runs
+test: lint check-generate check-dockerfile check-chart check-docs check-traces test-unit test-integration test-system fuzz conformance test-web ## everything CI runs
 
 .PHONY: bench
-bench: ## micro-benchmarks (PostgreSQL + Redis), results in docs/benchmarks.md by hand
-	@set -a; eval "$$(scripts/services.sh)"; set +a; \
-	  $(GO) test -run '^$$' -bench . -benchtime 2s ./auth/ ./api/ | tee bench.out
+bench: ## Go benchmarks of every hot path, then wrk against a server (PostgreSQL + Redis); both write docs/benchmarks.md
+	scripts/bench-go.sh
+	scripts/bench-http.sh
+
+.PHONY: bench-smoke
+bench-smoke: ## the HTTP benchmark for 2 s per route, failing on any non-2xx answer; docs untouched
+	DURATION=2s WRITE_DOCS=0 CHECK=1 scripts/bench-http.sh
 
 .PHONY: web
-web: ## build the admin console (not built yet)
-	@echo "the admin console is not built yet"
+web: ## build the admin console into web/dist (Node.js 20+); the next go build embeds it
+	scripts/web.sh build
+
+.PHONY: test-web
+test-web: ## console unit tests (Vitest) and end-to-end tests (headless Chromium against a real server)
+	@echo "== console: Vitest + Chromium end-to-end =="
+	scripts/web.sh test
+	scripts/web.sh e2e

@@ -25,6 +25,7 @@ func TestDependencyRule(t *testing.T) {
 		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
 		mod + "/rbac":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
 		mod + "/audit":         {mod, mod + "/ent", mod + "/tenants"},
+		mod + "/webhooks":      {mod, mod + "/ent", mod + "/tenants"},
 		mod + "/web":           {},
 	}
 	ours := func(p string) bool { return p == mod || strings.HasPrefix(p, mod+"/") }

@@ -65,35 +65,38 @@ func originalRequest(c *gin.Context) forwarded {
 	return f
 }
 
-// matchRoute finds the admin route pattern of path (":id" segments match
-// any value; the pattern with the most literal segments wins).
-func matchRoute(method, path string, table map[string][]rbac.Permission) (string, bool) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	best, bestStatic := "", -1
-	for key := range table {
-		m, pattern, _ := strings.Cut(key, " ")
-		if m != method {
-			continue
+// defaultRoutes is the built-in route table of /decisions: every /admin
+// route Gatehouse serves, with the policies it declares (admin.Policies).
+var defaultRoutes = func() *rbac.RouteTable {
+	routes := make([]rbac.Route, 0, len(admin.Policies))
+	for key, perms := range admin.Policies {
+		method, path, _ := strings.Cut(key, " ")
+		routes = append(routes, rbac.Route{Method: method, Path: path, Perms: perms})
+	}
+	return rbac.NewRouteTable(routes)
+}()
+
+// routePolicy says what the original request needs: the tenant's own route
+// map first, then the built-in table, then a policy derived from an /admin
+// path. declared is false for an /admin path none of them can name (refused).
+func (s *Server) routePolicy(c *gin.Context, method, path string) (need []rbac.Permission, public, declared bool, err error) {
+	if s.deps.RouteMap != nil {
+		t, err := s.deps.RouteMap.Table(c.Request.Context())
+		if err != nil {
+			return nil, false, false, err
 		}
-		ps := strings.Split(strings.Trim(pattern, "/"), "/")
-		if len(ps) != len(segs) {
-			continue
-		}
-		static, ok := 0, true
-		for i := range ps {
-			switch {
-			case strings.HasPrefix(ps[i], ":"):
-			case ps[i] == segs[i]:
-				static++
-			default:
-				ok = false
-			}
-		}
-		if ok && static > bestStatic {
-			best, bestStatic = key, static
+		if r, ok := t.Match(method, path); ok {
+			return r.Perms, r.Public, true, nil
 		}
 	}
-	return best, bestStatic >= 0
+	if r, ok := defaultRoutes.Match(method, path); ok {
+		return r.Perms, false, true, nil
+	}
+	if strings.HasPrefix(path, "/admin/") {
+		need = derivedPolicy(method, path)
+		return need, false, need != nil, nil
+	}
+	return nil, false, true, nil
 }
 
 // derivedPolicy names the policy of an admin route Gatehouse does not serve
@@ -162,7 +165,16 @@ func (s *Server) decision(c *gin.Context) {
 		ac, _ = auth.FromContext(c.Request.Context())
 	default:
 		// /admin, and any other path of the merchant's services: an admin
-		// actor, authorized by the route's policy.
+		// actor, authorized by the route's policy; or nobody at all on a
+		// route the tenant's route map marks public.
+		need, public, declared, err := s.routePolicy(c, f.method, f.path)
+		if err != nil {
+			wire.Render(c, err)
+			return
+		}
+		if public {
+			break
+		}
 		spec := wire.AuthSpec{Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true}
 		ctx, check := s.deps.Telemetry.StartAuthCheck(c.Request.Context(), tn.ID, "none")
 		c.Request = c.Request.WithContext(ctx)
@@ -180,13 +192,6 @@ func (s *Server) decision(c *gin.Context) {
 				wire.Render(c, err)
 				return
 			}
-		}
-		need, declared := []rbac.Permission(nil), true
-		if key, ok := matchRoute(f.method, f.path, admin.Policies); ok {
-			need = admin.Policies[key]
-		} else if strings.HasPrefix(f.path, "/admin/") {
-			need = derivedPolicy(f.method, f.path)
-			declared = need != nil
 		}
 		if len(need) > 0 || !declared {
 			if err := s.checkPolicies(c.Request.Context(), ac, need, declared); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -16,15 +17,19 @@ import (
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
+	"github.com/gatehousehq/gatehouse/webhooks"
 )
 
 // Deps are the services a Gatehouse node serves.
 type Deps struct {
-	Telemetry   *observability.Telemetry
-	Tenants     *tenants.Registry
-	Channels    *tenants.Channels
-	Auth        *auth.Service
-	RBAC        *rbac.Service
+	Telemetry *observability.Telemetry
+	Tenants   *tenants.Registry
+	Channels  *tenants.Channels
+	Auth      *auth.Service
+	RBAC      *rbac.Service
+	// RouteMap holds the tenants' own /decisions route rules (nil: only
+	// the built-in table).
+	RouteMap    *rbac.RouteMap
 	PlatformKey string
 	// SecureCookies marks the session cookie Secure (every environment but
 	// development).
@@ -36,10 +41,20 @@ type Deps struct {
 	// TrustedProxies are the addresses (CIDRs) whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Ready          []Check
+	// Webhooks serves /admin/webhooks; nil answers 503 there.
+	Webhooks *webhooks.Service
+	// Console is the admin console's built files (web/dist); nil: the ones
+	// embedded in the binary.
+	Console fs.FS
 }
 
 func (s *Server) routes(e *gin.Engine) {
 	d := s.deps
+	// The admin console: a static single-page app that calls the public API
+	// like any client; the platform console sits outside the platform key.
+	cs := newConsole(d.Console)
+	e.GET("/platform/app", cs.redirect)
+	e.GET("/platform/app/*path", cs.serve)
 	pg := e.Group("/platform", s.platformKey(), s.auditTrail(platformTarget))
 	platform.Register(pg, d.Tenants)
 	pg.GET("/audit-events", wire.H(s.platformAudit))
@@ -56,6 +71,8 @@ func (s *Server) routes(e *gin.Engine) {
 	// here cannot clash with the routes; cors answers them.
 	t.OPTIONS("/*path", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	t.GET("/.well-known/jwks.json", wire.H(s.jwks))
+	t.GET("/app", cs.redirect)
+	t.GET("/app/*path", cs.serve)
 
 	authroutes.Register(t.Group("/auth"), authroutes.Deps{
 		Auth: d.Auth, Telemetry: d.Telemetry, SecureCookies: d.SecureCookies,
@@ -72,7 +89,7 @@ func (s *Server) routes(e *gin.Engine) {
 	}))
 	ag.Use(s.authorize(admin.Policies))
 	ag.Use(s.channelScope())
-	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit})
+	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit, Webhooks: d.Webhooks, RouteMap: d.RouteMap})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true, AllowUnregistered: true,

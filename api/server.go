@@ -152,7 +152,7 @@ func tenantTail(rest string) bool {
 	_, tail, _ := strings.Cut(rest, "/")
 	first, _, _ := strings.Cut(tail, "/")
 	switch first {
-	case "auth", "admin", "store", ".well-known":
+	case "auth", "admin", "store", ".well-known", "app":
 		return true
 	}
 	return false

@@ -12,6 +12,7 @@ import (
 	"hash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -57,6 +58,9 @@ type APIKeys struct {
 	lastUsed map[string]time.Time
 	// macs reuses keyed HMAC states: building one costs more than using it.
 	macs sync.Pool
+	// gen changes on every invalidation: a key read from the database before
+	// a change was announced is not cached after it.
+	gen atomic.Uint64
 }
 
 // NewAPIKeys returns the API-key service.
@@ -82,6 +86,7 @@ func (k *APIKeys) Start(ctx context.Context) error {
 		return nil
 	}
 	stop, err := k.bus.Subscribe(ctx, APIKeysChannel, func(digest string) {
+		k.gen.Add(1)
 		if digest == "*" {
 			k.cache.Purge()
 			return
@@ -113,6 +118,7 @@ func (k *APIKeys) digest(raw string) string {
 }
 
 func (k *APIKeys) changed(ctx context.Context, digest string) {
+	k.gen.Add(1)
 	k.cache.Remove(digest)
 	if k.bus != nil {
 		_ = k.bus.Publish(ctx, APIKeysChannel, digest)
@@ -151,14 +157,23 @@ func (k *APIKeys) lookup(ctx context.Context, tn *ent.Tenant, raw, typ string) (
 		return nil, ErrUnauthorized
 	}
 	d := k.digest(raw)
-	ck, ok := k.cache.Get(d)
+	// While change messages may be missed, every lookup reads the database.
+	fresh := tenants.BusFresh(k.bus)
+	var ck *cachedKey
+	ok := false
+	if fresh {
+		ck, ok = k.cache.Get(d)
+	}
 	if !ok {
+		gen := k.gen.Load()
 		row, err := k.load(tenants.WithTenant(ctx, tn.ID), d)
 		if err != nil {
 			return nil, err
 		}
 		ck = row
-		k.cache.Add(d, ck)
+		if fresh && k.gen.Load() == gen {
+			k.cache.Add(d, ck)
+		}
 	}
 	if ck.tenantID != tn.ID || ck.typ != typ {
 		return nil, ErrUnauthorized
@@ -630,6 +645,7 @@ func (s *Service) LinkSalesChannels(ctx context.Context, id string, add, remove 
 // ChannelsChanged drops cached publishable keys after a sales channel was
 // disabled or deleted, on every node.
 func (s *Service) ChannelsChanged(ctx context.Context) {
+	s.apiKeys.gen.Add(1)
 	s.apiKeys.cache.Purge()
 	if s.apiKeys.bus != nil {
 		_ = s.apiKeys.bus.Publish(ctx, APIKeysChannel, "*")

@@ -82,7 +82,7 @@ func customerNotFound(id string) error {
 
 // FindCustomerByID returns a customer. Errors: not_found.
 func (s *Service) FindCustomerByID(ctx context.Context, id string) (*ent.Customer, error) {
-	c, err := s.db.Customer.Query().Where(customer.ID(id)).Only(ctx)
+	c, err := findActor(ctx, s.actors, 'c', id, func() (*ent.Customer, error) { return s.db.Customer.Query().Where(customer.ID(id)).Only(ctx) })
 	if ent.IsNotFound(err) {
 		return nil, customerNotFound(id)
 	}
@@ -117,6 +117,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, in CustomerInpu
 		}
 	}
 	c, err := u.Save(ctx)
+	s.actors.changed(ctx, 'c', id)
 	if ent.IsNotFound(err) {
 		return nil, customerNotFound(id)
 	}

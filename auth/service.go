@@ -86,6 +86,8 @@ type Service struct {
 	roles            RoleHooks
 	// mfaKey encrypts TOTP seeds (SetMasterKey); MFA is refused without it.
 	mfaKey []byte
+	// actors caches users and customers read by id (over a CachedStore only).
+	actors *actorCache
 	// detached bounds, and bg tracks, work done after a response (detach).
 	detached chan struct{}
 	bg       sync.WaitGroup
@@ -99,7 +101,7 @@ func NewService(db *ent.Client, store Store, hasher *Hasher, keys *Keys, tokens 
 		now = time.Now
 	}
 	return &Service{db: db, store: store, hasher: hasher, keys: keys, tokens: tokens, apiKeys: apiKeys, throttle: NewMemoryThrottle(), cfg: cfg, log: log, now: now,
-		detached: make(chan struct{}, 64)}
+		detached: make(chan struct{}, 64), actors: newActorCache(store)}
 }
 
 // Keys returns the key manager.

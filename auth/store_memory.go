@@ -123,6 +123,28 @@ func (s *MemoryStore) Check(ctx context.Context, q RevocationQuery) (RevocationS
 	return st, nil
 }
 
+// checkExpiring is Check, and also when each entry found will be forgotten
+// (zero: none found), so that a CachedStore never outlives it.
+func (s *MemoryStore) checkExpiring(ctx context.Context, q RevocationQuery) (RevocationState, revExpiry, error) {
+	st, err := s.Check(ctx, q)
+	if err != nil {
+		return st, revExpiry{}, err
+	}
+	var ex revExpiry
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.JTIRevoked {
+		ex.jti = s.jtis[scopedKey{q.TenantID, q.JTI}]
+	}
+	if st.SIDRevoked {
+		ex.sid = s.sids[scopedKey{q.TenantID, q.SID}]
+	}
+	if !st.NotBefore.IsZero() {
+		ex.nbf = s.nbfs[scopedKey{q.TenantID, q.Subject}].expires
+	}
+	return st, ex, nil
+}
+
 // RevokeJTI implements Store.
 func (s *MemoryStore) RevokeJTI(ctx context.Context, tenantID, jti string, until time.Time) error {
 	return s.revoke(s.jtis, tenantID, jti, until)

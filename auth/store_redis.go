@@ -136,6 +136,81 @@ func (s *RedisStore) Check(ctx context.Context, q RevocationQuery) (RevocationSt
 	return st, nil
 }
 
+// checkExpiring is Check, and also when each entry found will be forgotten
+// (zero: none found), so that a CachedStore never outlives it: one pipeline
+// of the MGET and a PTTL per key, still one round trip.
+func (s *RedisStore) checkExpiring(ctx context.Context, q RevocationQuery) (RevocationState, revExpiry, error) {
+	if err := checkTenant(q.TenantID); err != nil {
+		return RevocationState{}, revExpiry{}, err
+	}
+	if s.isClosed() {
+		return RevocationState{}, revExpiry{}, errStoreClosed
+	}
+	keys := []string{"", "", ""}
+	if q.JTI != "" {
+		keys[0] = s.key(q.TenantID, "rev:jti", q.JTI)
+	}
+	if q.SID != "" {
+		keys[1] = s.key(q.TenantID, "rev:sid", q.SID)
+	}
+	if q.Subject != "" {
+		keys[2] = s.key(q.TenantID, "nbf", q.Subject)
+	}
+	pipe := s.c.Pipeline()
+	var gets [3]*redis.StringCmd
+	var ttls [3]*redis.DurationCmd
+	for i, k := range keys {
+		if k != "" {
+			gets[i] = pipe.Get(ctx, k)
+			ttls[i] = pipe.PTTL(ctx, k)
+		}
+	}
+	start := time.Now()
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return RevocationState{}, revExpiry{}, unavailable(err)
+	}
+	var st RevocationState
+	var ex revExpiry
+	found := func(i int) (string, time.Time, bool, error) {
+		if gets[i] == nil {
+			return "", time.Time{}, false, nil
+		}
+		v, err := gets[i].Result()
+		if errors.Is(err, redis.Nil) {
+			return "", time.Time{}, false, nil
+		}
+		if err != nil {
+			return "", time.Time{}, false, unavailable(err)
+		}
+		// A key without a TTL (-1) is never forgotten; one that vanished
+		// between the two commands (-2) is treated as expiring now.
+		var until time.Time
+		if d, err := ttls[i].Result(); err == nil && d != -1 {
+			until = start.Add(max(d, 0))
+		}
+		return v, until, true, nil
+	}
+	v, until, ok, err := found(0)
+	if err != nil {
+		return RevocationState{}, revExpiry{}, err
+	}
+	st.JTIRevoked, ex.jti = ok, until
+	if _, until, ok, err = found(1); err != nil {
+		return RevocationState{}, revExpiry{}, err
+	}
+	st.SIDRevoked, ex.sid = ok, until
+	if v, until, ok, err = found(2); err != nil {
+		return RevocationState{}, revExpiry{}, err
+	} else if ok {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return RevocationState{}, revExpiry{}, errCorrupt
+		}
+		st.NotBefore, ex.nbf = time.UnixMilli(ms), until
+	}
+	return st, ex, nil
+}
+
 // RevokeJTI implements Store.
 func (s *RedisStore) RevokeJTI(ctx context.Context, tenantID, jti string, until time.Time) error {
 	return s.revoke(ctx, tenantID, "rev:jti", jti, until)
@@ -373,6 +448,14 @@ func (sub *redisSub) stop() {
 // reconnect, so the subscription survives a Redis restart or failover;
 // messages published while it is down are lost, as with any Redis pub/sub.
 func (s *RedisStore) Subscribe(ctx context.Context, channel string, fn func(msg string)) (stop func(), err error) {
+	return s.SubscribeWithReset(ctx, channel, fn, nil)
+}
+
+// SubscribeWithReset is Subscribe, and calls reset (when not nil) each time
+// the subscription came back after its connection dropped: messages
+// published in between were lost, so a cache fed by them must start over.
+// reset runs on the subscription's goroutine, in order with fn.
+func (s *RedisStore) SubscribeWithReset(ctx context.Context, channel string, fn func(msg string), reset func()) (stop func(), err error) {
 	if channel == "" {
 		return nil, errEmptyID
 	}
@@ -402,7 +485,9 @@ func (s *RedisStore) Subscribe(ctx context.Context, channel string, fn func(msg 
 	s.subs[sub] = struct{}{}
 	s.mu.Unlock()
 
-	msgs := ps.Channel()
+	// Subscription confirmations after the first (consumed above) mean
+	// go-redis reconnected and subscribed again.
+	msgs := ps.ChannelWithSubscriptions()
 	go func() {
 		defer close(sub.exited)
 		for {
@@ -413,7 +498,14 @@ func (s *RedisStore) Subscribe(ctx context.Context, channel string, fn func(msg 
 				if !ok {
 					return
 				}
-				fn(m.Payload)
+				switch m := m.(type) {
+				case *redis.Message:
+					fn(m.Payload)
+				case *redis.Subscription:
+					if reset != nil && m.Kind == "subscribe" {
+						reset()
+					}
+				}
 			}
 		}
 	}()

@@ -50,7 +50,7 @@ func userNotFound(id string) error {
 
 // FindUserByID returns a user. Errors: not_found.
 func (s *Service) FindUserByID(ctx context.Context, id string) (*ent.User, error) {
-	u, err := s.db.User.Query().Where(user.ID(id)).Only(ctx)
+	u, err := findActor(ctx, s.actors, 'u', id, func() (*ent.User, error) { return s.db.User.Query().Where(user.ID(id)).Only(ctx) })
 	if ent.IsNotFound(err) {
 		return nil, userNotFound(id)
 	}
@@ -98,6 +98,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserUpdate) (*en
 		}
 	}
 	out, err := u.Save(ctx)
+	s.actors.changed(ctx, 'u', id)
 	if ent.IsNotFound(err) {
 		return nil, userNotFound(id)
 	}
@@ -148,6 +149,7 @@ func (s *Service) DeleteUser(ctx context.Context, caller *Context, id string) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
+	s.actors.changed(ctx, 'u', id)
 	if n > 0 {
 		s.rolesChanged(ctx)
 	}

@@ -15,8 +15,11 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/XSAM/otelsql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/gatehousehq/gatehouse/ent"
 	_ "github.com/gatehousehq/gatehouse/ent/runtime" // schema hooks, interceptors and defaults
@@ -29,10 +32,28 @@ type DB struct {
 	Dialect string
 }
 
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct{ tracer trace.TracerProvider }
+
+// WithTracerProvider traces every statement as a client span (otelsql):
+// the statement text with its placeholders, never the argument values, so
+// no password hash, token digest or e-mail reaches a span. Spans are made
+// under the caller's span only when tp says so (see
+// observability.Telemetry.DependencyTracerProvider).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = tp }
+}
+
 // Open opens url: "postgres://…" or "postgresql://…" (PostgreSQL via pgx), or
 // "sqlite:PATH" / "sqlite::memory:" (SQLite via modernc.org/sqlite). The
 // parent folder of a SQLite file is created.
-func Open(url string) (*DB, error) {
+func Open(url string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var (
 		driver, dsn, dia string
 	)
@@ -56,7 +77,28 @@ func Open(url string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite:PATH", redactURL(url))
 	}
-	sdb, err := stdsql.Open(driver, dsn)
+	var (
+		sdb *stdsql.DB
+		err error
+	)
+	if o.tracer != nil {
+		system := semconv.DBSystemSqlite
+		if dia == dialect.Postgres {
+			system = semconv.DBSystemPostgreSQL
+		}
+		sdb, err = otelsql.Open(driver, dsn,
+			otelsql.WithTracerProvider(o.tracer),
+			otelsql.WithAttributes(system),
+			otelsql.WithSpanOptions(otelsql.SpanOptions{
+				DisableErrSkip:       true,
+				OmitConnResetSession: true,
+				OmitConnPrepare:      true,
+				OmitRows:             true,
+			}),
+		)
+	} else {
+		sdb, err = stdsql.Open(driver, dsn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dia, err)
 	}

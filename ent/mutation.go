@@ -18407,6 +18407,8 @@ type WebhookDeliveryMutation struct {
 	attempts            *int
 	addattempts         *int
 	next_attempt_at     *time.Time
+	expires_at          *time.Time
+	last_attempt_at     *time.Time
 	last_status_code    *int
 	addlast_status_code *int
 	last_error          *string
@@ -18865,6 +18867,104 @@ func (m *WebhookDeliveryMutation) ResetNextAttemptAt() {
 	m.next_attempt_at = nil
 }
 
+// SetExpiresAt sets the "expires_at" field.
+func (m *WebhookDeliveryMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *WebhookDeliveryMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (m *WebhookDeliveryMutation) ClearExpiresAt() {
+	m.expires_at = nil
+	m.clearedFields[webhookdelivery.FieldExpiresAt] = struct{}{}
+}
+
+// ExpiresAtCleared returns if the "expires_at" field was cleared in this mutation.
+func (m *WebhookDeliveryMutation) ExpiresAtCleared() bool {
+	_, ok := m.clearedFields[webhookdelivery.FieldExpiresAt]
+	return ok
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *WebhookDeliveryMutation) ResetExpiresAt() {
+	m.expires_at = nil
+	delete(m.clearedFields, webhookdelivery.FieldExpiresAt)
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (m *WebhookDeliveryMutation) SetLastAttemptAt(t time.Time) {
+	m.last_attempt_at = &t
+}
+
+// LastAttemptAt returns the value of the "last_attempt_at" field in the mutation.
+func (m *WebhookDeliveryMutation) LastAttemptAt() (r time.Time, exists bool) {
+	v := m.last_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastAttemptAt returns the old "last_attempt_at" field's value of the WebhookDelivery entity.
+// If the WebhookDelivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookDeliveryMutation) OldLastAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastAttemptAt: %w", err)
+	}
+	return oldValue.LastAttemptAt, nil
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (m *WebhookDeliveryMutation) ClearLastAttemptAt() {
+	m.last_attempt_at = nil
+	m.clearedFields[webhookdelivery.FieldLastAttemptAt] = struct{}{}
+}
+
+// LastAttemptAtCleared returns if the "last_attempt_at" field was cleared in this mutation.
+func (m *WebhookDeliveryMutation) LastAttemptAtCleared() bool {
+	_, ok := m.clearedFields[webhookdelivery.FieldLastAttemptAt]
+	return ok
+}
+
+// ResetLastAttemptAt resets all changes to the "last_attempt_at" field.
+func (m *WebhookDeliveryMutation) ResetLastAttemptAt() {
+	m.last_attempt_at = nil
+	delete(m.clearedFields, webhookdelivery.FieldLastAttemptAt)
+}
+
 // SetLastStatusCode sets the "last_status_code" field.
 func (m *WebhookDeliveryMutation) SetLastStatusCode(i int) {
 	m.last_status_code = &i
@@ -19067,7 +19167,7 @@ func (m *WebhookDeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WebhookDeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 14)
 	if m.tenant_id != nil {
 		fields = append(fields, webhookdelivery.FieldTenantID)
 	}
@@ -19094,6 +19194,12 @@ func (m *WebhookDeliveryMutation) Fields() []string {
 	}
 	if m.next_attempt_at != nil {
 		fields = append(fields, webhookdelivery.FieldNextAttemptAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, webhookdelivery.FieldExpiresAt)
+	}
+	if m.last_attempt_at != nil {
+		fields = append(fields, webhookdelivery.FieldLastAttemptAt)
 	}
 	if m.last_status_code != nil {
 		fields = append(fields, webhookdelivery.FieldLastStatusCode)
@@ -19130,6 +19236,10 @@ func (m *WebhookDeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.Attempts()
 	case webhookdelivery.FieldNextAttemptAt:
 		return m.NextAttemptAt()
+	case webhookdelivery.FieldExpiresAt:
+		return m.ExpiresAt()
+	case webhookdelivery.FieldLastAttemptAt:
+		return m.LastAttemptAt()
 	case webhookdelivery.FieldLastStatusCode:
 		return m.LastStatusCode()
 	case webhookdelivery.FieldLastError:
@@ -19163,6 +19273,10 @@ func (m *WebhookDeliveryMutation) OldField(ctx context.Context, name string) (en
 		return m.OldAttempts(ctx)
 	case webhookdelivery.FieldNextAttemptAt:
 		return m.OldNextAttemptAt(ctx)
+	case webhookdelivery.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case webhookdelivery.FieldLastAttemptAt:
+		return m.OldLastAttemptAt(ctx)
 	case webhookdelivery.FieldLastStatusCode:
 		return m.OldLastStatusCode(ctx)
 	case webhookdelivery.FieldLastError:
@@ -19240,6 +19354,20 @@ func (m *WebhookDeliveryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNextAttemptAt(v)
+		return nil
+	case webhookdelivery.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case webhookdelivery.FieldLastAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastAttemptAt(v)
 		return nil
 	case webhookdelivery.FieldLastStatusCode:
 		v, ok := value.(int)
@@ -19319,6 +19447,12 @@ func (m *WebhookDeliveryMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *WebhookDeliveryMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(webhookdelivery.FieldExpiresAt) {
+		fields = append(fields, webhookdelivery.FieldExpiresAt)
+	}
+	if m.FieldCleared(webhookdelivery.FieldLastAttemptAt) {
+		fields = append(fields, webhookdelivery.FieldLastAttemptAt)
+	}
 	if m.FieldCleared(webhookdelivery.FieldLastStatusCode) {
 		fields = append(fields, webhookdelivery.FieldLastStatusCode)
 	}
@@ -19342,6 +19476,12 @@ func (m *WebhookDeliveryMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *WebhookDeliveryMutation) ClearField(name string) error {
 	switch name {
+	case webhookdelivery.FieldExpiresAt:
+		m.ClearExpiresAt()
+		return nil
+	case webhookdelivery.FieldLastAttemptAt:
+		m.ClearLastAttemptAt()
+		return nil
 	case webhookdelivery.FieldLastStatusCode:
 		m.ClearLastStatusCode()
 		return nil
@@ -19385,6 +19525,12 @@ func (m *WebhookDeliveryMutation) ResetField(name string) error {
 		return nil
 	case webhookdelivery.FieldNextAttemptAt:
 		m.ResetNextAttemptAt()
+		return nil
+	case webhookdelivery.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case webhookdelivery.FieldLastAttemptAt:
+		m.ResetLastAttemptAt()
 		return nil
 	case webhookdelivery.FieldLastStatusCode:
 		m.ResetLastStatusCode()

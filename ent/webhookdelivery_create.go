@@ -117,6 +117,34 @@ func (_c *WebhookDeliveryCreate) SetNillableNextAttemptAt(v *time.Time) *Webhook
 	return _c
 }
 
+// SetExpiresAt sets the "expires_at" field.
+func (_c *WebhookDeliveryCreate) SetExpiresAt(v time.Time) *WebhookDeliveryCreate {
+	_c.mutation.SetExpiresAt(v)
+	return _c
+}
+
+// SetNillableExpiresAt sets the "expires_at" field if the given value is not nil.
+func (_c *WebhookDeliveryCreate) SetNillableExpiresAt(v *time.Time) *WebhookDeliveryCreate {
+	if v != nil {
+		_c.SetExpiresAt(*v)
+	}
+	return _c
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (_c *WebhookDeliveryCreate) SetLastAttemptAt(v time.Time) *WebhookDeliveryCreate {
+	_c.mutation.SetLastAttemptAt(v)
+	return _c
+}
+
+// SetNillableLastAttemptAt sets the "last_attempt_at" field if the given value is not nil.
+func (_c *WebhookDeliveryCreate) SetNillableLastAttemptAt(v *time.Time) *WebhookDeliveryCreate {
+	if v != nil {
+		_c.SetLastAttemptAt(*v)
+	}
+	return _c
+}
+
 // SetLastStatusCode sets the "last_status_code" field.
 func (_c *WebhookDeliveryCreate) SetLastStatusCode(v int) *WebhookDeliveryCreate {
 	_c.mutation.SetLastStatusCode(v)
@@ -380,6 +408,14 @@ func (_c *WebhookDeliveryCreate) createSpec() (*WebhookDelivery, *sqlgraph.Creat
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
 		_node.NextAttemptAt = value
 	}
+	if value, ok := _c.mutation.ExpiresAt(); ok {
+		_spec.SetField(webhookdelivery.FieldExpiresAt, field.TypeTime, value)
+		_node.ExpiresAt = &value
+	}
+	if value, ok := _c.mutation.LastAttemptAt(); ok {
+		_spec.SetField(webhookdelivery.FieldLastAttemptAt, field.TypeTime, value)
+		_node.LastAttemptAt = &value
+	}
 	if value, ok := _c.mutation.LastStatusCode(); ok {
 		_spec.SetField(webhookdelivery.FieldLastStatusCode, field.TypeInt, value)
 		_node.LastStatusCode = &value
@@ -531,6 +567,42 @@ func (u *WebhookDeliveryUpsert) SetNextAttemptAt(v time.Time) *WebhookDeliveryUp
 // UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
 func (u *WebhookDeliveryUpsert) UpdateNextAttemptAt() *WebhookDeliveryUpsert {
 	u.SetExcluded(webhookdelivery.FieldNextAttemptAt)
+	return u
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *WebhookDeliveryUpsert) SetExpiresAt(v time.Time) *WebhookDeliveryUpsert {
+	u.Set(webhookdelivery.FieldExpiresAt, v)
+	return u
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsert) UpdateExpiresAt() *WebhookDeliveryUpsert {
+	u.SetExcluded(webhookdelivery.FieldExpiresAt)
+	return u
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (u *WebhookDeliveryUpsert) ClearExpiresAt() *WebhookDeliveryUpsert {
+	u.SetNull(webhookdelivery.FieldExpiresAt)
+	return u
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsert) SetLastAttemptAt(v time.Time) *WebhookDeliveryUpsert {
+	u.Set(webhookdelivery.FieldLastAttemptAt, v)
+	return u
+}
+
+// UpdateLastAttemptAt sets the "last_attempt_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsert) UpdateLastAttemptAt() *WebhookDeliveryUpsert {
+	u.SetExcluded(webhookdelivery.FieldLastAttemptAt)
+	return u
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsert) ClearLastAttemptAt() *WebhookDeliveryUpsert {
+	u.SetNull(webhookdelivery.FieldLastAttemptAt)
 	return u
 }
 
@@ -750,6 +822,48 @@ func (u *WebhookDeliveryUpsertOne) SetNextAttemptAt(v time.Time) *WebhookDeliver
 func (u *WebhookDeliveryUpsertOne) UpdateNextAttemptAt() *WebhookDeliveryUpsertOne {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *WebhookDeliveryUpsertOne) SetExpiresAt(v time.Time) *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetExpiresAt(v)
+	})
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertOne) UpdateExpiresAt() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateExpiresAt()
+	})
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (u *WebhookDeliveryUpsertOne) ClearExpiresAt() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearExpiresAt()
+	})
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsertOne) SetLastAttemptAt(v time.Time) *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetLastAttemptAt(v)
+	})
+}
+
+// UpdateLastAttemptAt sets the "last_attempt_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertOne) UpdateLastAttemptAt() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateLastAttemptAt()
+	})
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsertOne) ClearLastAttemptAt() *WebhookDeliveryUpsertOne {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearLastAttemptAt()
 	})
 }
 
@@ -1146,6 +1260,48 @@ func (u *WebhookDeliveryUpsertBulk) SetNextAttemptAt(v time.Time) *WebhookDelive
 func (u *WebhookDeliveryUpsertBulk) UpdateNextAttemptAt() *WebhookDeliveryUpsertBulk {
 	return u.Update(func(s *WebhookDeliveryUpsert) {
 		s.UpdateNextAttemptAt()
+	})
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (u *WebhookDeliveryUpsertBulk) SetExpiresAt(v time.Time) *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetExpiresAt(v)
+	})
+}
+
+// UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertBulk) UpdateExpiresAt() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateExpiresAt()
+	})
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (u *WebhookDeliveryUpsertBulk) ClearExpiresAt() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearExpiresAt()
+	})
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsertBulk) SetLastAttemptAt(v time.Time) *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.SetLastAttemptAt(v)
+	})
+}
+
+// UpdateLastAttemptAt sets the "last_attempt_at" field to the value that was provided on create.
+func (u *WebhookDeliveryUpsertBulk) UpdateLastAttemptAt() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.UpdateLastAttemptAt()
+	})
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (u *WebhookDeliveryUpsertBulk) ClearLastAttemptAt() *WebhookDeliveryUpsertBulk {
+	return u.Update(func(s *WebhookDeliveryUpsert) {
+		s.ClearLastAttemptAt()
 	})
 }
 

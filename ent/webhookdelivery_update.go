@@ -126,6 +126,46 @@ func (_u *WebhookDeliveryUpdate) SetNillableNextAttemptAt(v *time.Time) *Webhook
 	return _u
 }
 
+// SetExpiresAt sets the "expires_at" field.
+func (_u *WebhookDeliveryUpdate) SetExpiresAt(v time.Time) *WebhookDeliveryUpdate {
+	_u.mutation.SetExpiresAt(v)
+	return _u
+}
+
+// SetNillableExpiresAt sets the "expires_at" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdate) SetNillableExpiresAt(v *time.Time) *WebhookDeliveryUpdate {
+	if v != nil {
+		_u.SetExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (_u *WebhookDeliveryUpdate) ClearExpiresAt() *WebhookDeliveryUpdate {
+	_u.mutation.ClearExpiresAt()
+	return _u
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (_u *WebhookDeliveryUpdate) SetLastAttemptAt(v time.Time) *WebhookDeliveryUpdate {
+	_u.mutation.SetLastAttemptAt(v)
+	return _u
+}
+
+// SetNillableLastAttemptAt sets the "last_attempt_at" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdate) SetNillableLastAttemptAt(v *time.Time) *WebhookDeliveryUpdate {
+	if v != nil {
+		_u.SetLastAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (_u *WebhookDeliveryUpdate) ClearLastAttemptAt() *WebhookDeliveryUpdate {
+	_u.mutation.ClearLastAttemptAt()
+	return _u
+}
+
 // SetLastStatusCode sets the "last_status_code" field.
 func (_u *WebhookDeliveryUpdate) SetLastStatusCode(v int) *WebhookDeliveryUpdate {
 	_u.mutation.ResetLastStatusCode()
@@ -307,6 +347,18 @@ func (_u *WebhookDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.ExpiresAt(); ok {
+		_spec.SetField(webhookdelivery.FieldExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.ExpiresAtCleared() {
+		_spec.ClearField(webhookdelivery.FieldExpiresAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastAttemptAt(); ok {
+		_spec.SetField(webhookdelivery.FieldLastAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastAttemptAtCleared() {
+		_spec.ClearField(webhookdelivery.FieldLastAttemptAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.LastStatusCode(); ok {
 		_spec.SetField(webhookdelivery.FieldLastStatusCode, field.TypeInt, value)
 	}
@@ -444,6 +496,46 @@ func (_u *WebhookDeliveryUpdateOne) SetNillableNextAttemptAt(v *time.Time) *Webh
 	if v != nil {
 		_u.SetNextAttemptAt(*v)
 	}
+	return _u
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (_u *WebhookDeliveryUpdateOne) SetExpiresAt(v time.Time) *WebhookDeliveryUpdateOne {
+	_u.mutation.SetExpiresAt(v)
+	return _u
+}
+
+// SetNillableExpiresAt sets the "expires_at" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdateOne) SetNillableExpiresAt(v *time.Time) *WebhookDeliveryUpdateOne {
+	if v != nil {
+		_u.SetExpiresAt(*v)
+	}
+	return _u
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (_u *WebhookDeliveryUpdateOne) ClearExpiresAt() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearExpiresAt()
+	return _u
+}
+
+// SetLastAttemptAt sets the "last_attempt_at" field.
+func (_u *WebhookDeliveryUpdateOne) SetLastAttemptAt(v time.Time) *WebhookDeliveryUpdateOne {
+	_u.mutation.SetLastAttemptAt(v)
+	return _u
+}
+
+// SetNillableLastAttemptAt sets the "last_attempt_at" field if the given value is not nil.
+func (_u *WebhookDeliveryUpdateOne) SetNillableLastAttemptAt(v *time.Time) *WebhookDeliveryUpdateOne {
+	if v != nil {
+		_u.SetLastAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearLastAttemptAt clears the value of the "last_attempt_at" field.
+func (_u *WebhookDeliveryUpdateOne) ClearLastAttemptAt() *WebhookDeliveryUpdateOne {
+	_u.mutation.ClearLastAttemptAt()
 	return _u
 }
 
@@ -657,6 +749,18 @@ func (_u *WebhookDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(webhookdelivery.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ExpiresAt(); ok {
+		_spec.SetField(webhookdelivery.FieldExpiresAt, field.TypeTime, value)
+	}
+	if _u.mutation.ExpiresAtCleared() {
+		_spec.ClearField(webhookdelivery.FieldExpiresAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastAttemptAt(); ok {
+		_spec.SetField(webhookdelivery.FieldLastAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastAttemptAtCleared() {
+		_spec.ClearField(webhookdelivery.FieldLastAttemptAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastStatusCode(); ok {
 		_spec.SetField(webhookdelivery.FieldLastStatusCode, field.TypeInt, value)

@@ -20,10 +20,11 @@ const (
 // span named auth.check and a metric, recorded when End is called. Attributes
 // name the method and outcome, never a token, key or password.
 type AuthCheck struct {
-	span    trace.Span
-	metrics *Metrics
-	start   time.Time
-	method  string
+	span     trace.Span
+	metrics  *Metrics
+	start    time.Time
+	method   string
+	tenantID string
 }
 
 // StartAuthCheck starts an auth.check span as a child of ctx.
@@ -32,7 +33,7 @@ func (t *Telemetry) StartAuthCheck(ctx context.Context, tenantID, method string)
 		attribute.String("tenant.id", tenantID),
 		attribute.String("auth.method", method),
 	))
-	return ctx, &AuthCheck{span: span, metrics: t.Metrics, start: time.Now(), method: method}
+	return ctx, &AuthCheck{span: span, metrics: t.Metrics, start: time.Now(), method: method, tenantID: tenantID}
 }
 
 // SetMethod records the credential type once it is known.
@@ -51,5 +52,5 @@ func (a *AuthCheck) End(ctx context.Context, decision, reason string) {
 		a.span.SetStatus(codes.Error, reason)
 	}
 	a.span.End()
-	a.metrics.authCheck(ctx, a.method, decision, reason, time.Since(a.start))
+	a.metrics.authCheck(ctx, a.tenantID, a.method, decision, reason, time.Since(a.start))
 }

@@ -40,6 +40,12 @@ type Config struct {
 	// SpanProcessor, when set, is added to the tracer provider (tests use a
 	// span recorder); it also forces tracing on.
 	SpanProcessor sdktrace.SpanProcessor
+	// MetricsTenants lists tenants (ids or slugs) whose auth-check metrics
+	// carry a tenant label; all others are aggregated without one.
+	MetricsTenants []string
+	// TenantSlug names the slug of a tenant id from the request context,
+	// so MetricsTenants may list slugs; nil: ids only.
+	TenantSlug func(ctx context.Context, tenantID string) string
 }
 
 // Telemetry is the process's tracer, meter, metrics handler and logger.
@@ -105,7 +111,7 @@ func New(ctx context.Context, cfg Config, logOut io.Writer) (*Telemetry, error) 
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res))
 	t.MeterProvider = mp
 	t.shutdown = append(t.shutdown, mp.Shutdown)
-	m, err := newMetrics(mp.Meter("gatehouse"))
+	m, err := newMetrics(mp.Meter("gatehouse"), cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -126,9 +126,16 @@ type tenantEnforcer struct {
 	e  *casbin.Enforcer
 
 	cmu       sync.RWMutex
-	decisions map[string]bool
+	decisions map[decisionKey]bool
 	roles     map[string][]string
 	max       int
+}
+
+// decisionKey is one cached decision of a tenant.
+type decisionKey struct{ subject, resource, action string }
+
+func (a *Authorizer) newTenantEnforcer() *tenantEnforcer {
+	return &tenantEnforcer{decisions: map[decisionKey]bool{}, roles: map[string][]string{}, max: a.decisions}
 }
 
 func (a *Authorizer) enforcer(ctx context.Context) (*tenantEnforcer, string, error) {
@@ -136,9 +143,19 @@ func (a *Authorizer) enforcer(ctx context.Context) (*tenantEnforcer, string, err
 	if !ok {
 		return nil, "", tenants.ErrNoTenant
 	}
+	if !tenants.BusFresh(a.bus) {
+		// Change messages may be missed: decide on the policies as they
+		// are in the database now, and cache nothing.
+		te := a.newTenantEnforcer()
+		te.e, te.err = a.load(ctx, tenantID)
+		if te.err != nil {
+			return nil, "", te.err
+		}
+		return te, tenantID, nil
+	}
 	te, ok := a.enforcers.Get(tenantID)
 	if !ok {
-		fresh := &tenantEnforcer{decisions: map[string]bool{}, roles: map[string][]string{}, max: a.decisions}
+		fresh := a.newTenantEnforcer()
 		prev, found, _ := a.enforcers.PeekOrAdd(tenantID, fresh)
 		if found {
 			te = prev
@@ -178,7 +195,7 @@ func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action stri
 	if err != nil {
 		return false, err
 	}
-	key := subject + "\x00" + resource + "\x00" + action
+	key := decisionKey{subject, resource, action}
 	te.cmu.RLock()
 	d, ok := te.decisions[key]
 	te.cmu.RUnlock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -34,6 +35,24 @@ type Bus interface {
 	Subscribe(ctx context.Context, channel string, fn func(msg string)) (stop func(), err error)
 }
 
+// FreshBus is a Bus that knows whether its messages are arriving (auth's
+// CachedStore tracks its own heartbeats). While Fresh is false a change made
+// on another node may not have been announced here, so caches fed by the Bus
+// are bypassed: every read goes to the database. A Bus without Fresh is
+// trusted, as is no Bus at all (a single node).
+type FreshBus interface {
+	Bus
+	Fresh() bool
+}
+
+// BusFresh reports whether caches fed by b may be trusted now.
+func BusFresh(b Bus) bool {
+	if f, ok := b.(FreshBus); ok {
+		return f.Fresh()
+	}
+	return true
+}
+
 // CreateHook runs inside the transaction that creates a tenant, with a context
 // scoped to the new tenant: signing keys and built-in roles are made there, so
 // a tenant never exists half-made.
@@ -51,6 +70,9 @@ type Registry struct {
 	byKey   *expirable.LRU[string, string] // "slug:acme" / "host:shop.acme.test" → id
 	missing *expirable.LRU[string, struct{}]
 	stop    func()
+	// gen changes on every forget: a database read that began before a
+	// change was announced must not be cached after it.
+	gen atomic.Uint64
 }
 
 // Options configures a Registry.
@@ -112,6 +134,7 @@ func (r *Registry) Close() {
 }
 
 func (r *Registry) forget(id string) {
+	r.gen.Add(1)
 	r.missing.Purge()
 	if id == "*" {
 		r.byID.Purge()
@@ -136,13 +159,23 @@ func (r *Registry) changed(ctx context.Context, id string) {
 	}
 }
 
-var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-
 // reservedSlugs cannot be tenants: they are path or host names of the platform.
 var reservedSlugs = map[string]bool{"www": true, "platform": true, "api": true, "t": true}
 
-// ValidSlug reports whether s can name a tenant.
-func ValidSlug(s string) bool { return slugRE.MatchString(s) && !reservedSlugs[s] }
+// ValidSlug reports whether s can name a tenant: 1-63 lower-case letters,
+// digits and inner hyphens (^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$), not
+// reserved. It runs on every request, hence no regexp.
+func ValidSlug(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return !reservedSlugs[s]
+}
 
 var hostRE = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -164,8 +197,8 @@ type CreateInput struct {
 }
 
 // Create makes a tenant with its domains and runs the create hooks, all in one
-// transaction. Errors: invalid (bad slug, name or domain), duplicate (slug or
-// domain taken).
+// transaction. Errors: invalid (bad slug, name, domain or settings),
+// duplicate (slug or domain taken).
 func (r *Registry) Create(ctx context.Context, in CreateInput) (*ent.Tenant, error) {
 	in.Slug = strings.ToLower(strings.TrimSpace(in.Slug))
 	if !ValidSlug(in.Slug) {
@@ -185,6 +218,9 @@ func (r *Registry) Create(ctx context.Context, in CreateInput) (*ent.Tenant, err
 	}
 	if in.Settings == nil {
 		in.Settings = map[string]any{}
+	}
+	if err := ValidateSettings(in.Settings); err != nil {
+		return nil, err
 	}
 	sys := SystemContext(ctx, "create tenant")
 	tx, err := r.db.Tx(sys)
@@ -224,9 +260,13 @@ func (r *Registry) Create(ctx context.Context, in CreateInput) (*ent.Tenant, err
 
 // FindByID returns the tenant with its domains. Errors: not_found.
 func (r *Registry) FindByID(ctx context.Context, id string) (*ent.Tenant, error) {
-	if t, ok := r.byID.Get(id); ok {
-		return t, nil
+	fresh := BusFresh(r.bus)
+	if fresh {
+		if t, ok := r.byID.Get(id); ok {
+			return t, nil
+		}
 	}
+	gen := r.gen.Load()
 	t, err := r.db.Tenant.Query().Where(tenant.ID(id)).WithDomains().Only(SystemContext(ctx, "find tenant"))
 	if ent.IsNotFound(err) {
 		return nil, ErrNotFound
@@ -234,7 +274,9 @@ func (r *Registry) FindByID(ctx context.Context, id string) (*ent.Tenant, error)
 	if err != nil {
 		return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The tenant directory is unavailable")
 	}
-	r.byID.Add(id, t)
+	if fresh && r.gen.Load() == gen {
+		r.byID.Add(id, t)
+	}
 	return t, nil
 }
 
@@ -251,21 +293,29 @@ func (r *Registry) findByHost(ctx context.Context, host string) (*ent.Tenant, er
 }
 
 func (r *Registry) lookup(ctx context.Context, key string, where ...predicate.Tenant) (*ent.Tenant, error) {
-	if id, ok := r.byKey.Get(key); ok {
-		return r.FindByID(ctx, id)
+	fresh := BusFresh(r.bus)
+	if fresh {
+		if id, ok := r.byKey.Get(key); ok {
+			return r.FindByID(ctx, id)
+		}
+		if _, ok := r.missing.Get(key); ok {
+			return nil, ErrNotFound
+		}
 	}
-	if _, ok := r.missing.Get(key); ok {
-		return nil, ErrNotFound
-	}
+	gen := r.gen.Load()
 	id, err := r.db.Tenant.Query().Where(where...).OnlyID(SystemContext(ctx, "resolve tenant"))
 	if ent.IsNotFound(err) {
-		r.missing.Add(key, struct{}{})
+		if fresh && r.gen.Load() == gen {
+			r.missing.Add(key, struct{}{})
+		}
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, gatehouse.Wrap(gatehouse.EUNAVAILABLE, err, "The tenant directory is unavailable")
 	}
-	r.byKey.Add(key, id)
+	if fresh && r.gen.Load() == gen {
+		r.byKey.Add(key, id)
+	}
 	return r.FindByID(ctx, id)
 }
 
@@ -379,6 +429,9 @@ func (r *Registry) Update(ctx context.Context, id string, in UpdateInput) (*ent.
 		u.SetName(name)
 	}
 	if in.Settings != nil {
+		if err := ValidateSettings(in.Settings); err != nil {
+			return nil, err
+		}
 		u.SetSettings(in.Settings)
 	}
 	n, err := u.Save(SystemContext(ctx, "update tenant"))

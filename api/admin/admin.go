@@ -12,6 +12,7 @@ import (
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
+	"github.com/gatehousehq/gatehouse/webhooks"
 )
 
 // Deps are the services the admin routes call.
@@ -20,6 +21,10 @@ type Deps struct {
 	Channels *tenants.Channels
 	RBAC     *rbac.Service
 	Audit    *audit.Log
+	// Webhooks serves /admin/webhooks; nil answers 503 there.
+	Webhooks *webhooks.Service
+	// RouteMap serves /admin/rbac/route-map; nil answers 503 there.
+	RouteMap *rbac.RouteMap
 }
 
 // Register mounts the admin routes on g (already authenticated).
@@ -29,7 +34,9 @@ func Register(g *gin.RouterGroup, d Deps) {
 	registerSalesChannels(g, d)
 	registerAPIKeys(g, d)
 	registerRBAC(g, d)
+	registerRouteMap(g, d)
 	registerAudit(g, d)
+	registerWebhooks(g, d)
 }
 
 // isoTime renders times as Medusa does (ISO 8601, UTC, milliseconds).

@@ -58,6 +58,8 @@ var Policies = map[string][]rbac.Permission{
 	"POST /admin/rbac/roles/:id/policies":              need("rbac_role:update"),
 	"DELETE /admin/rbac/roles/:id/policies/:policy_id": need("rbac_role:update"),
 	"GET /admin/rbac/policies":                         need("rbac_policy:read"),
+	"GET /admin/rbac/route-map":                        need("rbac_policy:read"),
+	"PUT /admin/rbac/route-map":                        need("rbac_policy:update"),
 	"GET /admin/rbac/policies/:id":                     need("rbac_policy:read"),
 	"POST /admin/rbac/policies":                        need("rbac_policy:create"),
 	"POST /admin/rbac/policies/:id":                    need("rbac_policy:update"),

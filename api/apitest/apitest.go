@@ -46,6 +46,7 @@ type Env struct {
 	Channels    *tenants.Channels
 	Auth        *auth.Service
 	RBAC        *rbac.Service
+	RouteMap    *rbac.RouteMap
 	Keys        *auth.Keys
 	Webhooks    *webhooks.Service
 	Telemetry   *observability.Telemetry
@@ -117,24 +118,25 @@ func NewWith(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e.RBAC = rbac.NewService(e.DB.Client, authz)
+	e.RouteMap = rbac.NewRouteMap(e.DB.Client, e.Store, 0)
 	e.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, _ *ent.Tenant) error { return rbac.Seed(ctx, tx) })
 	e.Auth.SetRoleHooks(auth.RoleHooks{Roles: e.RBAC.RoleIDs, RemoveTx: e.RBAC.RemoveSubjectTx, AssignTx: e.RBAC.AssignTx, Changed: e.RBAC.Changed,
 		SuperAdmin: rbac.RoleSuperAdmin})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, start := range []func(context.Context) error{e.Tenants.Start, e.Keys.Start, apiKeys.Start, authz.Start} {
+	for _, start := range []func(context.Context) error{e.Tenants.Start, e.Keys.Start, apiKeys.Start, authz.Start, e.RouteMap.Start} {
 		if err := start(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close(); authz.Close() })
+	t.Cleanup(func() { e.Tenants.Close(); e.Keys.Close(); apiKeys.Close(); authz.Close(); e.RouteMap.Close() })
 	// Webhook targets in tests are httptest receivers on loopback.
 	e.Webhooks, err = webhooks.New(e.DB.Client, master, webhooks.Options{Dialect: e.DB.Dialect, AllowPrivateTargets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := api.New(api.Deps{
-		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, RBAC: e.RBAC, PlatformKey: e.PlatformKey,
+		Telemetry: tel, Tenants: e.Tenants, Channels: e.Channels, Auth: e.Auth, RBAC: e.RBAC, RouteMap: e.RouteMap, PlatformKey: e.PlatformKey,
 		Audit: audit.New(e.DB.Client), Webhooks: e.Webhooks,
 		Ready: []api.Check{{Name: "database", Ping: e.DB.Ping}, {Name: "store", Ping: e.Store.Ping}},
 	})

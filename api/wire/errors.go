@@ -2,11 +2,17 @@ package wire
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/codes"
@@ -29,7 +35,13 @@ const unknownMessage = "An unknown error occurred."
 // errors become statuses; TestStatus pins the table.
 func Status(err error) (int, ErrorBody) {
 	var e *gatehouse.Error
-	if !errors.As(err, &e) {
+	typed := errors.As(err, &e)
+	if (!typed || e.Code == gatehouse.EINTERNAL) && unreachable(err) {
+		// A lost database (or other backend) connection is an outage to
+		// retry, not a bug: 503, whichever service wrapped it.
+		return http.StatusServiceUnavailable, ErrorBody{Type: "unavailable", Message: unavailableMessage}
+	}
+	if !typed {
 		return http.StatusInternalServerError, ErrorBody{Code: "unknown_error", Type: "unknown_error", Message: unknownMessage}
 	}
 	typ := func(def string) string {
@@ -127,4 +139,29 @@ type AuthSpec struct {
 	AllowUnregistered bool // a token with an identity but no actor yet
 	Optional          bool // continue anonymously instead of 401
 	SkipMFA           bool // do not require a completed MFA challenge
+}
+
+const unavailableMessage = "The service is temporarily unavailable, try again shortly"
+
+// unreachable reports whether err is a backend connection failure: refused
+// or reset connections, a server that went away mid-query (PostgreSQL
+// SQLSTATE class 08 and 57P01-57P03), or a driver's bad connection. Drivers
+// are recognised by the interfaces their errors implement, so this package
+// imports none of them.
+func unreachable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		code := state.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	var retry interface{ SafeToRetry() bool }
+	return errors.As(err, &retry) && retry.SafeToRetry()
 }

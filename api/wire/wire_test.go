@@ -2,11 +2,15 @@ package wire
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,6 +138,38 @@ func TestListParams(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("ListParams(%q) = %s, want %s", q, got, want)
+		}
+	}
+}
+
+type sqlStateErr string
+
+func (e sqlStateErr) Error() string    { return "pg: " + string(e) }
+func (e sqlStateErr) SQLState() string { return string(e) }
+
+// TestStatusBackendLoss: a lost database connection, however a service
+// wrapped it, is 503 unavailable; ordinary driver errors stay 500.
+func TestStatusBackendLoss(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err  error
+		want int
+	}{
+		"refused":           {fmt.Errorf("find user: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503},
+		"unexpected EOF":    {fmt.Errorf("list: %w", io.ErrUnexpectedEOF), 503},
+		"bad conn":          {fmt.Errorf("q: %w", driver.ErrBadConn), 503},
+		"admin shutdown":    {fmt.Errorf("count users: %w", sqlStateErr("57P01")), 503},
+		"connection class":  {sqlStateErr("08006"), 503},
+		"internal wrapping": {gatehouse.Wrap(gatehouse.EINTERNAL, sqlStateErr("08001"), "x"), 503},
+		"unique violation":  {fmt.Errorf("create: %w", sqlStateErr("23505")), 500},
+		"plain error":       {errors.New("boom"), 500},
+		"typed not found":   {gatehouse.Wrap(gatehouse.ENOTFOUND, io.ErrUnexpectedEOF, "gone"), 404},
+	} {
+		status, body := Status(tc.err)
+		if status != tc.want {
+			t.Errorf("%s: status %d, want %d", name, status, tc.want)
+		}
+		if status == 503 && (body.Type != "unavailable" || strings.Contains(body.Message, "pg")) {
+			t.Errorf("%s: body %+v, want type unavailable and no driver text", name, body)
 		}
 	}
 }

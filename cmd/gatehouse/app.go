@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehousehq/gatehouse/api"
@@ -19,6 +20,7 @@ import (
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
+	"github.com/gatehousehq/gatehouse/webhooks"
 )
 
 // App is every dependency of a Gatehouse process, built once from Config.
@@ -34,7 +36,9 @@ type App struct {
 	APIKeys   *auth.APIKeys
 	Auth      *auth.Service
 	RBAC      *rbac.Service
+	RouteMap  *rbac.RouteMap
 	Handler   *api.Server
+	Webhooks  *webhooks.Service
 	closers   []func()
 }
 
@@ -45,6 +49,7 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	tel, err := observability.New(ctx, observability.Config{
 		Traces: cfg.Traces, Version: version, JSONLogs: cfg.production(), LogLevel: level,
+		SpanProcessor: cfg.spanProcessor, MetricsTenants: cfg.MetricsTenants, TenantSlug: tenantSlug,
 	}, logOut)
 	if err != nil {
 		return nil, &configError{err.Error()}
@@ -56,7 +61,7 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		_ = tel.Shutdown(c)
 	})
 
-	db, err := database.Open(cfg.DatabaseURL)
+	db, err := database.Open(cfg.DatabaseURL, database.WithTracerProvider(tel.DependencyTracerProvider()))
 	if err != nil {
 		a.Close()
 		return nil, &configError{fmt.Sprintf("GATEHOUSE_DATABASE_URL: %v", err)}
@@ -74,20 +79,39 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 			Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password,
 			TLSConfig: opt.TLSConfig, DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
 			PoolSize: 64,
+			// Fail fast while Redis is down: every authenticated request waits
+			// on it, and go-redis's defaults (5 dial attempts 100 ms apart, 3
+			// retries) hold each one for seconds before its 503.
+			DialerRetries: 1, MaxRetries: 1, MaxRetryBackoff: 50 * time.Millisecond,
 		})
+		// Command names only: arguments carry session ids and token digests.
+		if err := redisotel.InstrumentTracing(rc, redisotel.WithTracerProvider(tel.DependencyTracerProvider()),
+			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false)); err != nil {
+			a.Close()
+			return nil, err
+		}
 		a.Redis = rc
 		a.Store = auth.NewRedisStore(rc, cfg.RedisPrefix)
 	} else {
 		a.Store = auth.NewMemoryStore()
 	}
+	// Every cache below is fed by invalidation messages on this store's
+	// bus and bypassed while its heartbeat is stale (auth.CachedStore).
+	cached := auth.NewCachedStore(a.Store, auth.CacheOptions{Size: cfg.Cache.Revocations, Actors: cfg.Cache.Actors, TTL: cfg.Cache.TTL,
+		StaleAfter: cfg.Cache.StaleAfter, Heartbeat: cfg.Cache.Heartbeat})
+	a.Store = cached
 	a.closers = append(a.closers, func() { _ = a.Store.Close() })
+	if err := cached.Start(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	mk, err := cfg.masterKey()
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.Tenants = tenants.NewRegistry(db.Client, tenants.Options{BaseDomain: cfg.BaseDomain, Bus: a.Store})
+	a.Tenants = tenants.NewRegistry(db.Client, tenants.Options{BaseDomain: cfg.BaseDomain, Bus: a.Store, CacheSize: cfg.Cache.Tenants})
 	a.Channels = tenants.NewChannels(db.Client)
 	tokenTTL := 24 * time.Hour
 	a.Keys, err = auth.NewKeys(db.Client, mk, a.Store, 30*24*time.Hour, 0)
@@ -95,12 +119,12 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.APIKeys, err = auth.NewAPIKeys(db.Client, mk, a.Store, 0)
+	a.APIKeys, err = auth.NewAPIKeys(db.Client, mk, a.Store, cfg.Cache.APIKeys)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	tokens := auth.NewTokens(a.Keys, cfg.PublicURL, 0)
+	tokens := auth.NewTokens(a.Keys, cfg.PublicURL, cfg.Cache.Tokens)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params(), 0)
 	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, auth.Config{
 		TokenTTL: tokenTTL, Development: cfg.Env == "development",
@@ -116,28 +140,47 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		alg, _ := t.Settings["jwt_algorithm"].(string)
 		return a.Keys.Create(ctx, tx, alg)
 	})
-	authz, err := rbac.NewAuthorizer(db.Client, rbac.Options{Bus: a.Store})
+	authz, err := rbac.NewAuthorizer(db.Client, rbac.Options{Bus: a.Store, Tenants: cfg.Cache.Enforcers, Decisions: cfg.Cache.Decisions})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.RBAC = rbac.NewService(db.Client, authz)
+	a.RouteMap = rbac.NewRouteMap(db.Client, a.Store, cfg.Cache.Enforcers)
 	a.Tenants.OnCreate(func(ctx context.Context, tx *ent.Client, _ *ent.Tenant) error { return rbac.Seed(ctx, tx) })
 	a.Auth.SetRoleHooks(auth.RoleHooks{Roles: a.RBAC.RoleIDs, RemoveTx: a.RBAC.RemoveSubjectTx, AssignTx: a.RBAC.AssignTx, Changed: a.RBAC.Changed,
 		SuperAdmin: rbac.RoleSuperAdmin})
+
+	// Webhook targets may be loopback or private outside production.
+	a.Webhooks, err = webhooks.New(db.Client, mk, webhooks.Options{Dialect: db.Dialect,
+		AllowPrivateTargets: !cfg.production() || cfg.WebhooksAllowPrivate})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	ready := []api.Check{{Name: "database", Ping: db.Ping}}
 	if a.Redis != nil {
 		ready = append(ready, api.Check{Name: "redis", Ping: a.Store.Ping})
 	}
 	a.Handler = api.New(api.Deps{
-		Telemetry: tel, Tenants: a.Tenants, Channels: a.Channels, Auth: a.Auth, RBAC: a.RBAC,
+		Telemetry: tel, Tenants: a.Tenants, Channels: a.Channels, Auth: a.Auth, RBAC: a.RBAC, RouteMap: a.RouteMap,
 		PlatformKey: cfg.PlatformKey, SecureCookies: cfg.Env != "development", Ready: ready,
 		TrustedProxies: cfg.TrustedProxies,
 		Audit:          audit.New(db.Client),
 		HSTS:           cfg.production(),
+		Webhooks:       a.Webhooks,
 	})
 	return a, nil
+}
+
+// tenantSlug names the slug of the request's tenant for the metrics
+// allow-list (GATEHOUSE_METRICS_TENANTS may list slugs).
+func tenantSlug(ctx context.Context, tenantID string) string {
+	if t, ok := tenants.FromContext(ctx); ok && t.ID == tenantID {
+		return t.Slug
+	}
+	return ""
 }
 
 // Start subscribes the caches to invalidation messages from other nodes.
@@ -158,6 +201,26 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.closers = append(a.closers, a.RBAC.Authorizer().Close)
+	if err := a.RouteMap.Start(ctx); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.RouteMap.Close)
+	// Background work, stopped first on Close: in-flight webhook
+	// deliveries finish and are recorded before the database closes.
+	pruner := audit.NewPruner(a.DB.Client, audit.PrunerOptions{
+		PlatformRetentionDays: a.Config.AuditPlatformRetentionDays, Logger: a.Telemetry.Logger})
+	pruner.Start(ctx)
+	a.closers = append(a.closers, pruner.Close)
+	dispatcher := a.Webhooks.NewDispatcher(webhooks.DispatcherOptions{Logger: a.Telemetry.Logger})
+	dispatcher.Start(ctx)
+	a.closers = append(a.closers, dispatcher.Close)
+	// First to run at Close: work done after responses (reset tokens)
+	// finishes while the database is still open.
+	a.closers = append(a.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Auth.Drain(ctx)
+	})
 	return nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Config is read from the environment; flags override it.
@@ -34,6 +36,37 @@ type Config struct {
 	// DemoPassword, when set, is the demo admin's password on first start
 	// (otherwise a random one is generated and printed).
 	DemoPassword string `env:"GATEHOUSE_DEMO_PASSWORD"`
+	Cache        CacheConfig
+
+	// MetricsTenants lists tenants (slugs or ids) whose auth-check metrics
+	// carry a tenant label; empty: no metric has one.
+	MetricsTenants []string `env:"GATEHOUSE_METRICS_TENANTS" envSeparator:","`
+	// WebhooksAllowPrivate lets webhooks target loopback and private
+	// addresses in production (always allowed in development and test).
+	WebhooksAllowPrivate bool `env:"GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE"`
+	// AuditPlatformRetentionDays is how long platform audit events are
+	// kept (tenants set their own in settings); 0 keeps them forever.
+	AuditPlatformRetentionDays int `env:"GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS" envDefault:"365"`
+	// spanProcessor, set by tests only, records spans.
+	spanProcessor sdktrace.SpanProcessor
+}
+
+// CacheConfig bounds the in-process caches of the hot paths (docs/configuration.md).
+// A size of 0 takes the package default.
+type CacheConfig struct {
+	Revocations int `env:"GATEHOUSE_CACHE_REVOCATIONS" envDefault:"100000"`
+	Tokens      int `env:"GATEHOUSE_CACHE_TOKENS" envDefault:"100000"`
+	Actors      int `env:"GATEHOUSE_CACHE_ACTORS" envDefault:"100000"`
+	APIKeys     int `env:"GATEHOUSE_CACHE_API_KEYS" envDefault:"100000"`
+	Tenants     int `env:"GATEHOUSE_CACHE_TENANTS" envDefault:"10000"`
+	Enforcers   int `env:"GATEHOUSE_CACHE_ENFORCERS" envDefault:"10000"`
+	Decisions   int `env:"GATEHOUSE_CACHE_DECISIONS" envDefault:"4096"`
+	// TTL bounds how long a revocation entry is trusted without a message.
+	TTL time.Duration `env:"GATEHOUSE_CACHE_TTL" envDefault:"30s"`
+	// StaleAfter: with no heartbeat back through Redis for this long, the
+	// caches are bypassed (direct reads, failing closed).
+	StaleAfter time.Duration `env:"GATEHOUSE_CACHE_STALE_AFTER" envDefault:"1s"`
+	Heartbeat  time.Duration `env:"GATEHOUSE_CACHE_HEARTBEAT" envDefault:"100ms"`
 }
 
 // configError is invalid configuration: exit code 2, one line.
@@ -85,10 +118,23 @@ func (c Config) validate(lookup func(string) (string, bool)) error {
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return &configError{"GATEHOUSE_REDIS_URL must start with redis:// or rediss://"}
 	}
+	if c.AuditPlatformRetentionDays < 0 {
+		return &configError{"GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS must be 0 (keep forever) or more"}
+	}
 	switch c.Traces {
 	case "none", "stdout", "otlp":
 	default:
 		return &configError{fmt.Sprintf("GATEHOUSE_TRACES=%q: want none, stdout or otlp", c.Traces)}
+	}
+	for name, n := range map[string]int{"GATEHOUSE_CACHE_REVOCATIONS": c.Cache.Revocations, "GATEHOUSE_CACHE_TOKENS": c.Cache.Tokens, "GATEHOUSE_CACHE_ACTORS": c.Cache.Actors,
+		"GATEHOUSE_CACHE_API_KEYS": c.Cache.APIKeys, "GATEHOUSE_CACHE_TENANTS": c.Cache.Tenants,
+		"GATEHOUSE_CACHE_ENFORCERS": c.Cache.Enforcers, "GATEHOUSE_CACHE_DECISIONS": c.Cache.Decisions} {
+		if n < 0 {
+			return &configError{fmt.Sprintf("%s must not be negative", name)}
+		}
+	}
+	if c.Cache.StaleAfter > 0 && c.Cache.StaleAfter < 2*c.Cache.Heartbeat {
+		return &configError{"GATEHOUSE_CACHE_STALE_AFTER must be at least twice GATEHOUSE_CACHE_HEARTBEAT"}
 	}
 	if c.MasterKey != "" && len(c.MasterKey) < 32 {
 		return &configError{"GATEHOUSE_MASTER_KEY must be at least 32 characters"}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatehousehq/gatehouse/rbac"
+
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
@@ -87,7 +89,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 				if err := a.DB.Migrate(cmd.Context()); err != nil {
 					return err
 				}
-				fmt.Fprintln(stdout, "migrated")
+				n, err := rbac.Backfill(cmd.Context(), a.DB.Client, a.RBAC.Changed)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "migrated (built-in policies added to %d tenants)\n", n)
 				return nil
 			})
 		},
@@ -99,7 +105,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "gatehouse %s (commit %s, built %s)\n", version, commit, date)
 		},
 	}
-	root.AddCommand(serve, migrate, ver, tenantCmd(stdout, stderr), userCmd(stdout, stderr), apikeyCmd(stdout, stderr))
+	root.AddCommand(serve, migrate, ver, tenantCmd(stdout, stderr), userCmd(stdout, stderr), apikeyCmd(stdout, stderr), seedCmd(stdout, stderr))
 	return root
 }
 
@@ -129,6 +135,9 @@ func runServe(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log := a.Telemetry.Logger
 	if !cfg.NoMigrate {
 		if err := a.DB.Migrate(ctx); err != nil {
+			return err
+		}
+		if _, err := rbac.Backfill(ctx, a.DB.Client, a.RBAC.Changed); err != nil {
 			return err
 		}
 	}

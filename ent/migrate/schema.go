@@ -725,6 +725,8 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "succeeded", "dead"}, Default: "pending"},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_status_code", Type: field.TypeInt, Nullable: true},
 		{Name: "last_error", Type: field.TypeString, Nullable: true},
 		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},

@@ -45,7 +45,14 @@ func (WebhookDelivery) Fields() []ent.Field {
 		field.String("event_name").NotEmpty(),
 		field.Enum("status").Values("pending", "succeeded", "dead").Default("pending"),
 		field.Int("attempts").Default(0),
+		// next_attempt_at is when the delivery is next due; a dispatcher that
+		// claims it pushes it forward by its lease, so a crashed node's claim
+		// falls due again.
 		field.Time("next_attempt_at").Default(time.Now),
+		// expires_at is when retrying stops and the delivery is dead: 24 h after
+		// the event, or after a manual retry; nil counts from the event.
+		field.Time("expires_at").Optional().Nillable(),
+		field.Time("last_attempt_at").Optional().Nillable(),
 		field.Int("last_status_code").Optional().Nillable(),
 		field.String("last_error").Optional().Nillable(),
 		field.Time("delivered_at").Optional().Nillable(),

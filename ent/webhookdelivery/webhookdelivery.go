@@ -33,6 +33,10 @@ const (
 	FieldAttempts = "attempts"
 	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
 	FieldNextAttemptAt = "next_attempt_at"
+	// FieldExpiresAt holds the string denoting the expires_at field in the database.
+	FieldExpiresAt = "expires_at"
+	// FieldLastAttemptAt holds the string denoting the last_attempt_at field in the database.
+	FieldLastAttemptAt = "last_attempt_at"
 	// FieldLastStatusCode holds the string denoting the last_status_code field in the database.
 	FieldLastStatusCode = "last_status_code"
 	// FieldLastError holds the string denoting the last_error field in the database.
@@ -55,6 +59,8 @@ var Columns = []string{
 	FieldStatus,
 	FieldAttempts,
 	FieldNextAttemptAt,
+	FieldExpiresAt,
+	FieldLastAttemptAt,
 	FieldLastStatusCode,
 	FieldLastError,
 	FieldDeliveredAt,
@@ -180,6 +186,16 @@ func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
 // ByNextAttemptAt orders the results by the next_attempt_at field.
 func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
+}
+
+// ByExpiresAt orders the results by the expires_at field.
+func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
+}
+
+// ByLastAttemptAt orders the results by the last_attempt_at field.
+func ByLastAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastAttemptAt, opts...).ToFunc()
 }
 
 // ByLastStatusCode orders the results by the last_status_code field.

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Scale benchmark (not in CI): seed TENANTS tenants × USERS users × POLICIES
+# policies on PostgreSQL (`gatehouse seed`), start a server on PostgreSQL +
+# Redis, warm WARM_PCT % of the tenants (a login and a Bearer call each), and
+# measure: RSS (VmRSS) idle, after warming and after the load; the p50/p99
+# of CREATIONS tenant creations (POST /platform/tenants); Bearer-call and
+# /decisions latency with wrk rotating over the warm tenants — against the
+# same measurement on a 10-tenant installation. The results replace the
+# section between <!-- scale:begin --> and <!-- scale:end --> of
+# docs/benchmarks.md (WRITE_DOCS=0 prints them only).
+#
+# Env: TENANTS (10000), USERS (100), POLICIES (20), WARM_PCT (10),
+# CREATIONS (200), DURATION (wrk, 10s), CONNECTIONS (32), CONCURRENCY (seed, 8).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+TENANTS="${TENANTS:-10000}"
+USERS="${USERS:-100}"
+POLICIES="${POLICIES:-20}"
+WARM_PCT="${WARM_PCT:-10}"
+CREATIONS="${CREATIONS:-200}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+CONCURRENCY="${CONCURRENCY:-8}"
+WRITE_DOCS="${WRITE_DOCS:-1}"
+command -v wrk >/dev/null 2>&1 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }
+set -a; eval "$("$root/scripts/services.sh")"; set +a
+
+work="$(mktemp -d)"; pid=""; dbs=()
+log() { echo "bench-scale: $*" >&2; }
+stop_server() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; fi; }
+cleanup() {
+  stop_server
+  for db in "${dbs[@]}"; do psql -q -h 127.0.0.1 -U postgres -d postgres -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+(cd "$root" && go build -o "$work/gatehouse" ./cmd/gatehouse)
+pw="correct-horse-9"
+export GATEHOUSE_ENV=test GATEHOUSE_LOG_LEVEL=warn
+export GATEHOUSE_MASTER_KEY="bench-master-key-0123456789abcdef0123456789"
+export GATEHOUSE_PLATFORM_KEY="bench-platform-key-0123456789abcdef"
+export GATEHOUSE_REDIS_URL="$GATEHOUSE_TEST_REDIS_URL"
+lifted='{"auth_ip_per_minute":100000000,"auth_ip_burst":1000000}'
+
+# write_section FILE NAME CONTENT: replace what lies between <!-- NAME:begin -->
+# and <!-- NAME:end --> in FILE with CONTENT's lines, or append the block.
+write_section() {
+  local file="$1" b="<!-- $2:begin -->" e="<!-- $2:end -->" content="$3"
+  [ -f "$file" ] || printf '# Benchmarks\n' >"$file"
+  if grep -qxF "$b" "$file" && grep -qxF "$e" "$file"; then
+    awk -v b="$b" -v e="$e" -v f="$content" '
+      $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+      $0 == e { skip = 0 }
+      !skip { print }' "$file" >"$file.tmp.$$"
+    mv "$file.tmp.$$" "$file"
+  else
+    { echo; echo "$b"; cat "$content"; echo "$e"; } >>"$file"
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k/1024 }'; }
+
+# start_server DBNAME: serve on a free port, wait for /healthz.
+start_server() {
+  export GATEHOUSE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$1?sslmode=disable"
+  export GATEHOUSE_REDIS_PREFIX="ghscale$$$1"
+  local port; port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  "$work/gatehouse" serve --addr "127.0.0.1:$port" >"$work/serve-$1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 200); do curl -sf "$base/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  log "server did not start:"; cat "$work/serve-$1.log" >&2; exit 1
+}
+
+# seed DBNAME N: a fresh database with N seeded tenants; prints the seed summary.
+seed() {
+  local db="$1" n="$2"
+  dbs+=("$db")
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "create database $db" >/dev/null
+  GATEHOUSE_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" GATEHOUSE_REDIS_PREFIX="ghscale$$$db" \
+    "$work/gatehouse" seed --tenants "$n" --users-per-tenant "$USERS" --policies "$POLICIES" --prefix seed \
+    --password "$pw" --concurrency "$CONCURRENCY" --settings "$lifted" | tail -n 3
+}
+
+# warm N: log in user00000 of tenants seed-00000… (every step-th of all)
+# and make one Bearer call and one /decisions call each; writes "slug token" lines to $work/tokens.
+warm() {
+  local total="$1" count="$2"
+  local step=$(( total / count )); [ "$step" -ge 1 ] || step=1
+  : >"$work/tokens"
+  seq 0 $(( count - 1 )) | xargs -P 4 -I{} bash -c '
+    i=$(( {} * '"$step"' )); slug=$(printf "seed-%05d" "$i")
+    tok=$(curl -s -X POST "'"$base"'/t/$slug/auth/user/emailpass" -H "content-type: application/json" \
+      -d "{\"email\":\"user00000@$slug.test\",\"password\":\"'"$pw"'\"}" | sed -n "s/.*\"token\":\"\([^\"]*\)\".*/\1/p")
+    [ -n "$tok" ] || { echo "warm: login to $slug failed" >&2; exit 1; }
+    st=$(curl -s -o /dev/null -w "%{http_code}" "'"$base"'/t/$slug/admin/users/me" -H "authorization: Bearer $tok")
+    [ "$st" = 200 ] || { echo "warm: Bearer call on $slug: $st" >&2; exit 1; }
+    # /admin/users/me needs no permission: load the tenant'"'"'s enforcer too.
+    st=$(curl -s -o /dev/null -w "%{http_code}" "'"$base"'/decisions" -H "x-tenant-id: $slug" -H "authorization: Bearer $tok" \
+      -H "X-Original-Method: GET" -H "X-Original-URI: /admin/users")
+    [ "$st" = 200 ] || { echo "warm: /decisions on $slug: $st" >&2; exit 1; }
+    echo "$slug $tok"' >>"$work/tokens"
+}
+
+cat >"$work/rotate.lua" <<'LUA'
+-- Rotate over the warm tenants: "slug token" lines of the file in TOKENS.
+local creds = {}
+local mode = os.getenv("MODE")
+for line in io.lines(os.getenv("TOKENS")) do
+  local slug, tok = line:match("^(%S+) (%S+)$")
+  if slug then creds[#creds + 1] = { slug, tok } end
+end
+local i = 0
+request = function()
+  i = i % #creds + 1
+  local c = creds[i]
+  if mode == "decisions" then
+    return wrk.format("GET", "/decisions", {
+      ["x-tenant-id"] = c[1], ["authorization"] = "Bearer " .. c[2],
+      ["X-Original-Method"] = "GET", ["X-Original-URI"] = "/admin/users" })
+  end
+  return wrk.format("GET", "/t/" .. c[1] .. "/admin/users/me", { ["authorization"] = "Bearer " .. c[2] })
+end
+LUA
+
+# measure MODE: wrk over the warm tenants; prints "req/s|p50|p99|non2xx|errors".
+measure() {
+  local out
+  out="$(MODE="$1" TOKENS="$work/tokens" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/rotate.lua" "$base" 2>&1)"
+  local rps p50 p99 non2xx errs
+  rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+  p50="$(echo "$out" | awk '$1=="50%" {print $2}')"
+  p99="$(echo "$out" | awk '$1=="99%" {print $2}')"
+  non2xx="$(echo "$out" | awk '/Non-2xx/ {print $NF}')"
+  errs="$(echo "$out" | awk '/Socket errors/ {print $0}' | sed 's/.*Socket errors: //')"
+  echo "$rps|$p50|$p99|${non2xx:-0}|${errs:-none}"
+}
+
+# --- the 10-tenant baseline -------------------------------------------------
+log "baseline: 10 tenants"
+seed "gh_scale10_$$" 10 >/dev/null
+start_server "gh_scale10_$$"
+warm 10 10
+sleep 1
+small_rss_idle="$(rss_kb)"
+small_bearer="$(measure bearer)"
+small_dec="$(measure decisions)"
+small_rss="$(rss_kb)"
+stop_server
+
+# --- the big one --------------------------------------------------------------
+log "seeding $TENANTS tenants × $USERS users × $POLICIES policies"
+t0=$(date +%s.%N)
+seed_out="$(seed "gh_scale_$$" "$TENANTS")"
+seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b-a }')
+echo "$seed_out" >&2
+db_size="$(psql -At -h 127.0.0.1 -U postgres -d postgres -c "select pg_size_pretty(pg_database_size('gh_scale_$$'))")"
+start_server "gh_scale_$$"
+sleep 1
+rss_idle="$(rss_kb)"
+warm_n=$(( TENANTS * WARM_PCT / 100 )); [ "$warm_n" -ge 1 ] || warm_n=1
+log "warming $warm_n tenants"
+tw=$(date +%s.%N)
+warm "$TENANTS" "$warm_n"
+warm_s=$(awk -v a="$tw" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b-a }')
+rss_warm="$(rss_kb)"
+
+log "timing $CREATIONS tenant creations"
+: >"$work/create.times"
+for i in $(seq 1 "$CREATIONS"); do
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "$base/platform/tenants" \
+    -H "authorization: Bearer $GATEHOUSE_PLATFORM_KEY" -H 'content-type: application/json' \
+    -d "{\"slug\":\"new-$i-$$\",\"name\":\"New $i\"}" >>"$work/create.times"
+done
+create_bad="$(awk '$1 != 200' "$work/create.times" | wc -l)"
+read -r create_p50 create_p99 create_max < <(awk '{print $2*1000}' "$work/create.times" | sort -n | awk '
+  { v[NR] = $1 } END { i50 = int(NR*0.50 + 0.999); i99 = int(NR*0.99 + 0.999); printf "%.1f %.1f %.1f\n", v[i50], v[i99], v[NR] }')
+
+log "wrk over the $warm_n warm tenants"
+big_bearer="$(measure bearer)"
+big_dec="$(measure decisions)"
+rss_end="$(rss_kb)"
+stop_server
+
+row() { # name, big, small
+  IFS='|' read -r rps p50 p99 non errs <<<"$2"
+  IFS='|' read -r srps sp50 sp99 snon serrs <<<"$3"
+  echo "| $1 | $rps | $p50 | $p99 | $non | $srps | $sp50 | $sp99 |"
+}
+section="$work/section.md"
+{
+  echo "## Scale (10,000 tenants)"
+  echo
+  echo "\`scripts/bench-scale.sh\` (not in CI; TENANTS=$TENANTS USERS=$USERS POLICIES=$POLICIES WARM_PCT=$WARM_PCT," \
+    "wrk -t2 -c$CONNECTIONS -d$DURATION); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+    "PostgreSQL + Redis on 127.0.0.1, $(date -u +%Y-%m-%d). Every seeded user shares one password hash (\`gatehouse seed\`)."
+  echo
+  echo "| | value |"
+  echo "|---|---|"
+  echo "| seed: $TENANTS tenants × $USERS users × $POLICIES policies | ${seed_s} s wall ($(echo "$seed_out" | sed -n 's/^time: \([^ ]*\) total (\([^)]*\)).*/\1, \2/p')); database $db_size |"
+  echo "| warm $warm_n tenants (login, Bearer call, /decisions each; 4 at a time) | ${warm_s} s |"
+  echo "| RSS: idle / after warming / after the wrk runs | $(mib "$rss_idle") / $(mib "$rss_warm") / $(mib "$rss_end") |"
+  echo "| RSS of the 10-tenant run: after warming / after its wrk runs | $(mib "$small_rss_idle") / $(mib "$small_rss") |"
+  echo "| POST /platform/tenants ($CREATIONS, one at a time) | p50 ${create_p50} ms, p99 ${create_p99} ms, max ${create_max} ms; non-200: $create_bad |"
+  echo
+  echo "| route (rotating over the warm tenants) | req/s | p50 | p99 | non-2xx | 10 tenants: req/s | p50 | p99 |"
+  echo "|---|---|---|---|---|---|---|---|"
+  row "GET /admin/users/me (Bearer JWT)" "$big_bearer" "$small_bearer"
+  row "GET /decisions (Bearer JWT + RBAC on GET /admin/users)" "$big_dec" "$small_dec"
+} >"$section"
+cat "$section"
+
+if [ "$WRITE_DOCS" = 1 ]; then
+  write_section "$root/docs/benchmarks.md" scale "$section"
+  log "wrote the scale section of docs/benchmarks.md"
+fi
