@@ -73,9 +73,11 @@ check-chart: ## helm lint + helm template (default and production values) and th
 	$(GO) test -count=1 ./deploy/...
 
 .PHONY: check-docs
-check-docs: ## run every curl of docs/guide.md against a fresh server
+check-docs: ## run every curl of docs/guide.md against a fresh server, and the README quick start through `make run`
 	@echo "== docs: curl guide =="
 	@scripts/docs-check.sh
+	@echo "== docs: README quick start =="
+	@scripts/quickstart-check.sh
 
 .PHONY: check-traces
 check-traces: ## GATEHOUSE_TRACES=stdout make run prints auth.check spans (login + admin call with curl)

@@ -43,11 +43,13 @@ type CacheOptions struct {
 	// healthy (defence in depth against a lost message); default 30 s.
 	TTL time.Duration
 	// Heartbeat is how often this node publishes a heartbeat to itself
-	// through the store; default 100 ms.
+	// through the store; default 20 ms. A heartbeat that cannot be published
+	// makes the stream stale at once.
 	Heartbeat time.Duration
 	// StaleAfter is how old this node's last received heartbeat may be before
 	// the stream counts as down or lagging and every cache fed by it is
-	// bypassed (direct reads, failing closed); default 1 s.
+	// bypassed (direct reads, failing closed); default 80 ms, inside the
+	// 100 ms a change or an outage has to take effect.
 	StaleAfter time.Duration
 }
 
@@ -59,10 +61,10 @@ func (o *CacheOptions) defaults() {
 		o.TTL = 30 * time.Second
 	}
 	if o.Heartbeat <= 0 {
-		o.Heartbeat = 100 * time.Millisecond
+		o.Heartbeat = 20 * time.Millisecond
 	}
 	if o.StaleAfter <= 0 {
-		o.StaleAfter = time.Second
+		o.StaleAfter = 80 * time.Millisecond
 	}
 	if o.StaleAfter < 2*o.Heartbeat {
 		o.StaleAfter = 2 * o.Heartbeat
@@ -222,8 +224,12 @@ func (s *CachedStore) beat() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opt.StaleAfter)
 	defer cancel()
 	seq := s.beatSeq.Add(1)
-	// A failed publish is a missing heartbeat: the stream goes stale.
-	_ = s.Store.Publish(ctx, BusChannel, heartbeatChannel+busSep+s.node+":"+strconv.FormatUint(seq, 10))
+	// A failed publish means the store is unreachable: stop trusting every
+	// cache now rather than after StaleAfter. The next heartbeat that comes
+	// back purges them.
+	if err := s.Store.Publish(ctx, BusChannel, heartbeatChannel+busSep+s.node+":"+strconv.FormatUint(seq, 10)); err != nil {
+		s.reset()
+	}
 }
 
 // Fresh reports whether invalidation messages are arriving: this node's own

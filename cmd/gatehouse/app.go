@@ -75,8 +75,21 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 			a.Close()
 			return nil, &configError{fmt.Sprintf("GATEHOUSE_REDIS_URL: %v", err)}
 		}
+		// One address: a single Redis; Sentinel: the sentinels and the
+		// master's name (the client follows failovers); Cluster: the seed
+		// nodes. Every key of a tenant carries the {tenant} hash tag, so the
+		// multi-key reads and scripts stay in one slot.
+		addrs, master := []string{opt.Addr}, ""
+		switch {
+		case len(cfg.RedisSentinelAddrs) > 0:
+			addrs, master = cfg.RedisSentinelAddrs, cfg.RedisSentinelMaster
+		case len(cfg.RedisClusterAddrs) > 0:
+			addrs = cfg.RedisClusterAddrs
+		}
 		rc := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password,
+			Addrs: addrs, MasterName: master, IsClusterMode: len(cfg.RedisClusterAddrs) > 0,
+			SentinelUsername: opt.Username, SentinelPassword: opt.Password,
+			DB: opt.DB, Username: opt.Username, Password: opt.Password,
 			TLSConfig: opt.TLSConfig, DialTimeout: 2 * time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
 			PoolSize: 64,
 			// Fail fast while Redis is down: every authenticated request waits

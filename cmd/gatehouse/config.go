@@ -19,13 +19,18 @@ type Config struct {
 	Addr        string `env:"GATEHOUSE_ADDR" envDefault:":9000"`
 	DatabaseURL string `env:"GATEHOUSE_DATABASE_URL" envDefault:"sqlite:data/gatehouse.db"`
 	RedisURL    string `env:"GATEHOUSE_REDIS_URL"`
-	BaseDomain  string `env:"GATEHOUSE_BASE_DOMAIN" envDefault:"localhost"`
-	PlatformKey string `env:"GATEHOUSE_PLATFORM_KEY"`
-	Env         string `env:"GATEHOUSE_ENV" envDefault:"development"`
-	MasterKey   string `env:"GATEHOUSE_MASTER_KEY"`
-	PublicURL   string `env:"GATEHOUSE_PUBLIC_URL" envDefault:"http://localhost:9000"`
-	Traces      string `env:"GATEHOUSE_TRACES" envDefault:"none"`
-	LogLevel    string `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
+	// Redis Sentinel or Cluster: the addresses replace GATEHOUSE_REDIS_URL's
+	// host, whose credentials, TLS and database still apply.
+	RedisSentinelAddrs  []string `env:"GATEHOUSE_REDIS_SENTINEL_ADDRS" envSeparator:","`
+	RedisSentinelMaster string   `env:"GATEHOUSE_REDIS_SENTINEL_MASTER"`
+	RedisClusterAddrs   []string `env:"GATEHOUSE_REDIS_CLUSTER_ADDRS" envSeparator:","`
+	BaseDomain          string   `env:"GATEHOUSE_BASE_DOMAIN" envDefault:"localhost"`
+	PlatformKey         string   `env:"GATEHOUSE_PLATFORM_KEY"`
+	Env                 string   `env:"GATEHOUSE_ENV" envDefault:"development"`
+	MasterKey           string   `env:"GATEHOUSE_MASTER_KEY"`
+	PublicURL           string   `env:"GATEHOUSE_PUBLIC_URL" envDefault:"http://localhost:9000"`
+	Traces              string   `env:"GATEHOUSE_TRACES" envDefault:"none"`
+	LogLevel            string   `env:"GATEHOUSE_LOG_LEVEL" envDefault:"info"`
 	// TrustedProxies lists proxies (IPs or CIDRs) whose X-Forwarded-For
 	// names the client; empty: the connection's address is the client.
 	TrustedProxies []string `env:"GATEHOUSE_TRUSTED_PROXIES" envSeparator:","`
@@ -65,8 +70,8 @@ type CacheConfig struct {
 	TTL time.Duration `env:"GATEHOUSE_CACHE_TTL" envDefault:"30s"`
 	// StaleAfter: with no heartbeat back through Redis for this long, the
 	// caches are bypassed (direct reads, failing closed).
-	StaleAfter time.Duration `env:"GATEHOUSE_CACHE_STALE_AFTER" envDefault:"1s"`
-	Heartbeat  time.Duration `env:"GATEHOUSE_CACHE_HEARTBEAT" envDefault:"100ms"`
+	StaleAfter time.Duration `env:"GATEHOUSE_CACHE_STALE_AFTER" envDefault:"80ms"`
+	Heartbeat  time.Duration `env:"GATEHOUSE_CACHE_HEARTBEAT" envDefault:"20ms"`
 }
 
 // configError is invalid configuration: exit code 2, one line.
@@ -117,6 +122,15 @@ func (c Config) validate(lookup func(string) (string, bool)) error {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return &configError{"GATEHOUSE_REDIS_URL must start with redis:// or rediss://"}
+	}
+	if (len(c.RedisSentinelAddrs) > 0 || len(c.RedisClusterAddrs) > 0) && c.RedisURL == "" {
+		return &configError{"GATEHOUSE_REDIS_SENTINEL_ADDRS and GATEHOUSE_REDIS_CLUSTER_ADDRS need GATEHOUSE_REDIS_URL (credentials, TLS, database)"}
+	}
+	if (len(c.RedisSentinelAddrs) > 0) != (c.RedisSentinelMaster != "") {
+		return &configError{"GATEHOUSE_REDIS_SENTINEL_ADDRS and GATEHOUSE_REDIS_SENTINEL_MASTER go together"}
+	}
+	if len(c.RedisSentinelAddrs) > 0 && len(c.RedisClusterAddrs) > 0 {
+		return &configError{"set GATEHOUSE_REDIS_SENTINEL_ADDRS or GATEHOUSE_REDIS_CLUSTER_ADDRS, not both"}
 	}
 	if c.AuditPlatformRetentionDays < 0 {
 		return &configError{"GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS must be 0 (keep forever) or more"}

@@ -101,3 +101,41 @@ func TestTenantCreateAndList(t *testing.T) {
 		t.Errorf("check the CLI key's roles: %v", err)
 	}
 }
+
+// TestRedisTopologyConfiguration: Sentinel and Cluster settings are checked
+// before anything connects.
+func TestRedisTopologyConfiguration(t *testing.T) {
+	vars := []string{"GATEHOUSE_REDIS_URL", "GATEHOUSE_REDIS_SENTINEL_ADDRS", "GATEHOUSE_REDIS_SENTINEL_MASTER", "GATEHOUSE_REDIS_CLUSTER_ADDRS"}
+	set := func(t *testing.T, env map[string]string) {
+		t.Setenv("GATEHOUSE_ENV", "development")
+		for _, v := range vars {
+			t.Setenv(v, env[v])
+		}
+	}
+	for _, tt := range []struct {
+		set  map[string]string
+		want string
+	}{
+		{map[string]string{"GATEHOUSE_REDIS_URL": "redis://r:6379/0", "GATEHOUSE_REDIS_SENTINEL_ADDRS": "s1:26379,s2:26379"}, "GATEHOUSE_REDIS_SENTINEL_MASTER"},
+		{map[string]string{"GATEHOUSE_REDIS_URL": "redis://r:6379/0", "GATEHOUSE_REDIS_SENTINEL_MASTER": "mymaster"}, "GATEHOUSE_REDIS_SENTINEL_ADDRS"},
+		{map[string]string{"GATEHOUSE_REDIS_CLUSTER_ADDRS": "n1:6379"}, "GATEHOUSE_REDIS_URL"},
+		{map[string]string{"GATEHOUSE_REDIS_URL": "redis://r:6379/0", "GATEHOUSE_REDIS_CLUSTER_ADDRS": "n1:6379",
+			"GATEHOUSE_REDIS_SENTINEL_ADDRS": "s1:26379", "GATEHOUSE_REDIS_SENTINEL_MASTER": "m"}, "not both"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			set(t, tt.set)
+			_, err := loadConfig(func(k string) (string, bool) { v, ok := tt.set[k]; return v, ok })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%v: err %v, want one naming %q", tt.set, err, tt.want)
+			}
+		})
+	}
+	t.Run("sentinel", func(t *testing.T) {
+		env := map[string]string{"GATEHOUSE_REDIS_URL": "redis://:pw@r:6379/0", "GATEHOUSE_REDIS_SENTINEL_ADDRS": "s1:26379,s2:26379", "GATEHOUSE_REDIS_SENTINEL_MASTER": "mymaster"}
+		set(t, env)
+		cfg, err := loadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil || len(cfg.RedisSentinelAddrs) != 2 || cfg.RedisSentinelMaster != "mymaster" {
+			t.Errorf("sentinel config = %+v, %v", cfg.RedisSentinelAddrs, err)
+		}
+	})
+}

@@ -63,4 +63,9 @@ GATEHOUSE_NO_MIGRATE: {{ .Values.migration.enabled | quote }}
 {{- with .Values.config.trustedProxies }}
 GATEHOUSE_TRUSTED_PROXIES: {{ . | quote }}
 {{- end }}
+{{- with .Values.config.metricsTenants }}
+GATEHOUSE_METRICS_TENANTS: {{ . | quote }}
+{{- end }}
+GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE: {{ .Values.config.webhooksAllowPrivate | quote }}
+GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS: {{ .Values.config.auditPlatformRetentionDays | quote }}
 {{- end }}
