@@ -91,6 +91,9 @@ func (s *Server) authenticateFor(spec wire.AuthSpec) gin.HandlerFunc {
 			if auth.IsRevoked(err) {
 				reason = "revoked"
 			}
+			if gatehouse.ErrorCode(err) == gatehouse.ERATELIMITED {
+				reason = "rate_limited"
+			}
 			check.End(ctx, decision, reason)
 			wire.Render(c, err)
 			return
@@ -221,6 +224,10 @@ func (s *Server) checkPublishable(c *gin.Context, tn *ent.Tenant) (*auth.Publish
 	if err != nil {
 		if auth.IsUnavailable(err) {
 			check.End(ctx, observability.Error, "unavailable")
+			return nil, err
+		}
+		if gatehouse.ErrorCode(err) == gatehouse.ERATELIMITED {
+			check.End(ctx, observability.Deny, "rate_limited")
 			return nil, err
 		}
 		check.End(ctx, observability.Deny, "invalid")

@@ -41,6 +41,8 @@ type cachedKey struct {
 	revokedAt                    *time.Time
 	channels                     []string
 	hasChannels                  bool
+	// rateLimit is the key's own budget in requests per minute (0: none).
+	rateLimit int
 }
 
 // APIKeys mints and verifies secret and publishable keys. A secret key is
@@ -193,6 +195,7 @@ type keyRow struct {
 	RevokedAt  sql.NullTime   `sql:"revoked_at"`
 	ChannelID  sql.NullString `sql:"channel_id"`
 	ChannelOff sql.NullBool   `sql:"channel_disabled"`
+	RateLimit  sql.NullInt64  `sql:"rate_limit"`
 }
 
 // load reads a live key by digest with its sales channels in one query (a
@@ -208,7 +211,7 @@ func (k *APIKeys) load(ctx context.Context, digest string) (*cachedKey, error) {
 			s.LeftJoin(link).On(s.C(apikey.FieldID), link.C(apikey.SalesChannelsPrimaryKey[0])).
 				LeftJoin(ch).On(link.C(apikey.SalesChannelsPrimaryKey[1]), ch.C(saleschannel.FieldID))
 			s.Select(s.C(apikey.FieldID), s.C(apikey.FieldTenantID), s.C(apikey.FieldType), s.C(apikey.FieldCreatedBy),
-				s.C(apikey.FieldRevokedAt), entsql.As(ch.C(saleschannel.FieldID), "channel_id"),
+				s.C(apikey.FieldRevokedAt), s.C(apikey.FieldRateLimit), entsql.As(ch.C(saleschannel.FieldID), "channel_id"),
 				entsql.As(ch.C(saleschannel.FieldIsDisabled), "channel_disabled"))
 		}).
 		Scan(ctx, &rows)
@@ -219,7 +222,7 @@ func (k *APIKeys) load(ctx context.Context, digest string) (*cachedKey, error) {
 		return nil, ErrUnauthorized
 	}
 	r := rows[0]
-	ck := &cachedKey{id: r.ID, tenantID: r.TenantID, typ: r.Type, createdBy: r.CreatedBy}
+	ck := &cachedKey{id: r.ID, tenantID: r.TenantID, typ: r.Type, createdBy: r.CreatedBy, rateLimit: int(r.RateLimit.Int64)}
 	if r.RevokedAt.Valid {
 		t := r.RevokedAt.Time
 		ck.revokedAt = &t
@@ -283,6 +286,23 @@ func (s *Service) keyRevoked(ctx context.Context, tenantID, id string) error {
 	return nil
 }
 
+// guardKey spends one request of a key's own per-minute budget, when it has
+// one: a token bucket shared by every node (Redis), bursting to the full
+// minute's budget. Errors: rate_limited (429 with Retry-After), unavailable.
+func (s *Service) guardKey(ctx context.Context, tn *ent.Tenant, ck *cachedKey) error {
+	if ck.rateLimit <= 0 {
+		return nil
+	}
+	after, err := s.throttle.Allow(ctx, "key:"+tn.ID+":"+ck.id, Limit{Rate: ck.rateLimit, Burst: ck.rateLimit, Period: time.Minute})
+	if err != nil {
+		return storeUnavailable(err)
+	}
+	if after > 0 {
+		return rateLimited(after)
+	}
+	return nil
+}
+
 // AuthenticateSecretKey verifies a secret key of tenant tn and returns its
 // auth context (actor type "api-key", actor id the key id). Errors:
 // unauthenticated, unavailable.
@@ -292,6 +312,9 @@ func (s *Service) AuthenticateSecretKey(ctx context.Context, tn *ent.Tenant, raw
 		return nil, err
 	}
 	if err := s.keyRevoked(ctx, tn.ID, ck.id); err != nil {
+		return nil, err
+	}
+	if err := s.guardKey(ctx, tn, ck); err != nil {
 		return nil, err
 	}
 	s.apiKeys.touch(tn.ID, ck.id)
@@ -335,6 +358,9 @@ func (s *Service) AuthenticatePublishableKey(ctx context.Context, tn *ent.Tenant
 	}
 	if ck.hasChannels && len(ck.channels) == 0 {
 		return nil, ErrUnauthorized
+	}
+	if err := s.guardKey(ctx, tn, ck); err != nil {
+		return nil, err
 	}
 	s.apiKeys.touch(tn.ID, ck.id)
 	return &Publishable{KeyID: ck.id, Key: raw, SalesChannelIDs: append([]string(nil), ck.channels...)}, nil
@@ -422,6 +448,18 @@ type CreateAPIKeyInput struct {
 	// the roles a secret key gets instead of its creator's. Never set from
 	// an HTTP request: that path copies the caller's roles.
 	Roles []string
+	// RateLimit is the key's own limit in requests per minute (nil: none).
+	RateLimit *int
+}
+
+// MaxKeyRateLimit bounds a key's per-minute budget.
+const MaxKeyRateLimit = 1_000_000
+
+func checkRateLimit(n *int) error {
+	if n != nil && (*n < 1 || *n > MaxKeyRateLimit) {
+		return gatehouse.Errorf(gatehouse.EINVALID, "rate_limit must be between 1 and %d requests per minute (null removes it)", MaxKeyRateLimit)
+	}
+	return nil
 }
 
 // CreateAPIKey mints a key and returns it with the raw token, which for a
@@ -429,6 +467,9 @@ type CreateAPIKeyInput struct {
 func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAPIKeyInput) (*ent.APIKey, string, error) {
 	if in.Type != KeySecret && in.Type != KeyPublishable {
 		return nil, "", gatehouse.Errorf(gatehouse.EINVALID, "Invalid request: Expected: 'publishable, secret' for field 'type', but got: '%s'", in.Type)
+	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return nil, "", err
 	}
 	if in.Type == KeySecret && len(in.SalesChannelIDs) > 0 {
 		tn, err := tenantOf(ctx)
@@ -473,7 +514,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 		return nil, "", err
 	}
 	c := tx.APIKey.Create().SetTitle(in.Title).SetType(apikey.Type(in.Type)).SetToken(stored).
-		SetDigest(s.apiKeys.digest(raw)).SetRedacted(Redact(raw)).SetCreatedBy(createdBy)
+		SetDigest(s.apiKeys.digest(raw)).SetRedacted(Redact(raw)).SetCreatedBy(createdBy).SetNillableRateLimit(in.RateLimit)
 	if len(in.SalesChannelIDs) > 0 {
 		if err := checkChannels(ctx, tx.Client(), in.SalesChannelIDs); err != nil {
 			_ = tx.Rollback()
@@ -523,15 +564,44 @@ func checkChannels(ctx context.Context, db *ent.Client, ids []string) error {
 }
 
 // UpdateAPIKey changes a key's title. Errors: not_found.
-func (s *Service) UpdateAPIKey(ctx context.Context, id, title string) (*ent.APIKey, error) {
-	n, err := s.db.APIKey.Update().Where(apikey.ID(id), apikey.DeletedAtIsNil()).SetTitle(title).Save(ctx)
+func (s *Service) UpdateAPIKey(ctx context.Context, id string, in UpdateAPIKeyInput) (*ent.APIKey, error) {
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return nil, err
+	}
+	k, err := s.FindAPIKeyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	u := s.db.APIKey.Update().Where(apikey.ID(id), apikey.DeletedAtIsNil())
+	if in.Title != nil {
+		u.SetTitle(*in.Title)
+	}
+	if in.SetRateLimit {
+		if in.RateLimit == nil {
+			u.ClearRateLimit()
+		} else {
+			u.SetRateLimit(*in.RateLimit)
+		}
+	}
+	n, err := u.Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update api key: %w", err)
 	}
 	if n == 0 {
 		return nil, apiKeyNotFound(id)
 	}
+	if in.SetRateLimit {
+		s.apiKeys.changed(ctx, k.Digest) // every node reloads the key's limit
+	}
 	return s.FindAPIKeyByID(ctx, id)
+}
+
+// UpdateAPIKeyInput changes a key's title and, when SetRateLimit, its own
+// rate limit (nil removes it).
+type UpdateAPIKeyInput struct {
+	Title        *string
+	SetRateLimit bool
+	RateLimit    *int
 }
 
 // RevokeAPIKey revokes a key now, or in revokeIn seconds. An already revoked

@@ -112,9 +112,18 @@ func (k *Keys) Close() {
 	}
 }
 
-// Create makes a new active key for the tenant in ctx with db (a transaction
-// client during tenant creation).
+// Create makes the keys of a new tenant in ctx with db (a transaction client
+// during tenant creation): the active key, and the next one, published in the
+// JWKS from the start so that the next rotation signs with a key verifiers
+// have already fetched.
 func (k *Keys) Create(ctx context.Context, db *ent.Client, alg string) error {
+	if err := k.createKey(ctx, db, alg, signingkey.StatusActive); err != nil {
+		return err
+	}
+	return k.createKey(ctx, db, alg, signingkey.StatusNext)
+}
+
+func (k *Keys) createKey(ctx context.Context, db *ent.Client, alg string, status signingkey.Status) error {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		return tenants.ErrNoTenant
@@ -133,44 +142,79 @@ func (k *Keys) Create(ctx context.Context, db *ent.Client, alg string) error {
 	}
 	sealed := k.aead.Seal(nonce, nonce, priv, []byte(tenantID+"/"+id))
 	_, err = db.SigningKey.Create().SetID(id).SetAlgorithm(alg).SetPrivateKey(sealed).SetPublicKey(pub).
-		SetStatus(signingkey.StatusActive).Save(ctx)
+		SetStatus(status).Save(ctx)
 	if err != nil {
 		return fmt.Errorf("create signing key: %w", err)
 	}
 	return nil
 }
 
-// Rotate makes a new active key for the tenant in ctx (of the active key's
-// algorithm when alg is ""); the previous active keys retire but keep
-// verifying until every token they signed has expired.
-func (k *Keys) Rotate(ctx context.Context, alg string) error {
+// ErrKeyStaged is returned by Rotate when it could only publish the next key
+// (none was published yet, or the algorithm changes): signing moves to it on
+// the next Rotate, once verifiers have refreshed their JWKS caches (5 minutes
+// is common), or at once with force.
+var ErrKeyStaged = errors.New("auth: the next signing key is published; rotate again once JWKS caches have refreshed, or force")
+
+// Rotate moves signing to the tenant's next key, which has been in the JWKS
+// since the previous rotation (checklist 9), and publishes a new next key.
+// The previous active keys retire but keep verifying until every token they
+// signed has expired. alg "" keeps the algorithm; another algorithm, or a
+// tenant without a next key, first publishes one (ErrKeyStaged) unless force.
+func (k *Keys) Rotate(ctx context.Context, alg string, force bool) error {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		return tenants.ErrNoTenant
 	}
+	next, err := k.db.SigningKey.Query().Where(signingkey.StatusEQ(signingkey.StatusNext)).
+		Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return fmt.Errorf("rotate: %w", err)
+	}
 	if alg == "" {
-		cur, err := k.db.SigningKey.Query().Where(signingkey.StatusEQ(signingkey.StatusActive)).
-			Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx)
-		if err != nil && !ent.IsNotFound(err) {
+		if next != nil {
+			alg = next.Algorithm
+		} else if cur, err := k.db.SigningKey.Query().Where(signingkey.StatusEQ(signingkey.StatusActive)).
+			Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx); err == nil {
+			alg = cur.Algorithm
+		} else if !ent.IsNotFound(err) {
 			return fmt.Errorf("rotate: %w", err)
 		}
-		if cur != nil {
-			alg = cur.Algorithm
-		}
 	}
+	promote := next != nil && next.Algorithm == alg
 	tx, err := k.db.Tx(ctx)
 	if err != nil {
 		return err
 	}
-	until := time.Now().Add(k.maxTTL + time.Minute)
-	if _, err := tx.SigningKey.Update().Where(signingkey.StatusEQ(signingkey.StatusActive)).
-		SetStatus(signingkey.StatusRetired).SetVerifyUntil(until).Save(ctx); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("retire keys: %w", err)
-	}
-	if err := k.Create(ctx, tx.Client(), alg); err != nil {
-		_ = tx.Rollback()
-		return err
+	defer func() { _ = tx.Rollback() }()
+	switch {
+	case promote || force:
+		until := time.Now().Add(k.maxTTL + time.Minute)
+		if _, err := tx.SigningKey.Update().Where(signingkey.StatusEQ(signingkey.StatusActive)).
+			SetStatus(signingkey.StatusRetired).SetVerifyUntil(until).Save(ctx); err != nil {
+			return fmt.Errorf("retire keys: %w", err)
+		}
+		if promote {
+			if err := tx.SigningKey.UpdateOne(next).SetStatus(signingkey.StatusActive).Exec(ctx); err != nil {
+				return fmt.Errorf("promote next key: %w", err)
+			}
+		} else {
+			if _, err := tx.SigningKey.Delete().Where(signingkey.StatusEQ(signingkey.StatusNext)).Exec(ctx); err != nil {
+				return fmt.Errorf("drop next keys: %w", err)
+			}
+			if err := k.createKey(ctx, tx.Client(), alg, signingkey.StatusActive); err != nil {
+				return err
+			}
+		}
+		if err := k.createKey(ctx, tx.Client(), alg, signingkey.StatusNext); err != nil {
+			return err
+		}
+	default:
+		if _, err := tx.SigningKey.Delete().Where(signingkey.StatusEQ(signingkey.StatusNext)).Exec(ctx); err != nil {
+			return fmt.Errorf("drop next keys: %w", err)
+		}
+		if err := k.createKey(ctx, tx.Client(), alg, signingkey.StatusNext); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
@@ -178,6 +222,9 @@ func (k *Keys) Rotate(ctx context.Context, alg string) error {
 	k.cache.Remove(tenantID)
 	if k.bus != nil {
 		_ = k.bus.Publish(ctx, KeysChannel, tenantID)
+	}
+	if !promote && !force {
+		return ErrKeyStaged
 	}
 	return nil
 }

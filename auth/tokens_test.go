@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -392,8 +393,12 @@ func TestKeyRotation(t *testing.T) {
 	old := loginHTTP(t, env, tn, "admin@acme.test", testPassword)
 	oldHdr, _ := parseUnverified(t, old)
 	otherKids := kids(jwks(t, env, other))
+	before := kids(jwks(t, env, tn))
+	if len(before) != 2 || !before[oldHdr["kid"].(string)] {
+		t.Fatalf("JWKS before rotation = %v, want the signing key %v and the next one", before, oldHdr["kid"])
+	}
 
-	if err := env.Keys.Rotate(env.Ctx(tn), ""); err != nil {
+	if err := env.Keys.Rotate(env.Ctx(tn), "", false); err != nil {
 		t.Fatalf("Rotate() error = %v", err)
 	}
 
@@ -405,11 +410,15 @@ func TestKeyRotation(t *testing.T) {
 	}
 	wantAccepted(t, env, tn, fresh, uid)
 	got := kids(jwks(t, env, tn))
-	if len(got) != 2 || !got[oldHdr["kid"].(string)] || !got[newHdr["kid"].(string)] {
-		t.Errorf("JWKS kids after rotation = %v, want %v and %v", got, oldHdr["kid"], newHdr["kid"])
+	if len(got) != 3 || !got[oldHdr["kid"].(string)] || !got[newHdr["kid"].(string)] {
+		t.Errorf("JWKS kids after rotation = %v, want %v, %v and a new next key", got, oldHdr["kid"], newHdr["kid"])
+	}
+	// Checklist 9: the key that signs now was published before it signed.
+	if !before[newHdr["kid"].(string)] {
+		t.Errorf("the new signing key %v was not in the JWKS before the rotation (%v)", newHdr["kid"], before)
 	}
 	// Another tenant's keys are untouched.
-	if after := kids(jwks(t, env, other)); len(after) != 1 || !equalSets(after, otherKids) {
+	if after := kids(jwks(t, env, other)); len(after) != 2 || !equalSets(after, otherKids) {
 		t.Errorf("globex JWKS kids after acme's rotation = %v, want %v", after, otherKids)
 	}
 	wantAccepted(t, env, other, otherTok, otherUID)
@@ -445,7 +454,7 @@ func TestKeyRotationSeenByStaleNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := other.Rotate(tenants.NewContext(context.Background(), tn), ""); err != nil {
+	if err := other.Rotate(tenants.NewContext(context.Background(), tn), "", false); err != nil {
 		t.Fatalf("Rotate() error = %v", err)
 	}
 	_, c := parseUnverified(t, tok)
@@ -529,9 +538,20 @@ func TestTenantAlgorithms(t *testing.T) {
 				}
 				return
 			}
-			if len(keys) != 1 || keys[0].Kty != tc.kty || keys[0].Alg != wantAlg || keys[0].Kid != hdr["kid"] || keys[0].Use != "sig" {
-				t.Fatalf("JWKS = %+v, want one %s key %v for %s", keys, tc.kty, hdr["kid"], wantAlg)
+			// The signing key and the next one, both of the tenant's algorithm.
+			var signing *auth.JWK
+			for i := range keys {
+				if keys[i].Kty != tc.kty || keys[i].Alg != wantAlg || keys[i].Use != "sig" {
+					t.Fatalf("JWKS key %+v, want %s keys for %s", keys[i], tc.kty, wantAlg)
+				}
+				if keys[i].Kid == hdr["kid"] {
+					signing = &keys[i]
+				}
 			}
+			if len(keys) != 2 || signing == nil {
+				t.Fatalf("JWKS = %+v, want the signing key %v and the next key", keys, hdr["kid"])
+			}
+			keys = []auth.JWK{*signing}
 			// The published key verifies the token: the JWKS is usable by
 			// resource servers.
 			pub := publicKey(t, keys[0])
@@ -700,4 +720,45 @@ func BenchmarkLoginOverArgon2(b *testing.B) {
 	b.ReportMetric(float64(login.Microseconds())/float64(b.N)/1000, "login-ms/op")
 	b.ReportMetric(float64(verify.Microseconds())/float64(b.N)/1000, "argon2-ms/op")
 	b.ReportMetric(float64(login)/float64(verify), "login/argon2")
+}
+
+// TestKeyRotationStagesNewAlgorithm (checklist 9): changing a tenant's
+// algorithm first only publishes the new key; signing moves to it on the
+// next rotation, so verifiers always meet a key they could have fetched.
+func TestKeyRotationStagesNewAlgorithm(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	tn := env.Tenant(t, "stage")
+	if _, err := env.Auth.CreateUser(env.Ctx(tn), auth.CreateUserInput{Email: "admin@stage.test", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	alg := func() any {
+		hdr, _ := parseUnverified(t, loginHTTP(t, env, tn, "admin@stage.test", testPassword))
+		return hdr["alg"]
+	}
+	if err := env.Keys.Rotate(env.Ctx(tn), auth.AlgES256, false); !errors.Is(err, auth.ErrKeyStaged) {
+		t.Fatalf("Rotate(ES256) = %v, want ErrKeyStaged", err)
+	}
+	if got := alg(); got != auth.AlgEdDSA {
+		t.Fatalf("alg after staging = %v, want still EdDSA", got)
+	}
+	staged := false
+	for _, k := range jwks(t, env, tn) {
+		staged = staged || k.Alg == auth.AlgES256
+	}
+	if !staged {
+		t.Fatal("the staged ES256 key is not in the JWKS")
+	}
+	if err := env.Keys.Rotate(env.Ctx(tn), auth.AlgES256, false); err != nil {
+		t.Fatalf("second Rotate(ES256) = %v", err)
+	}
+	if got := alg(); got != auth.AlgES256 {
+		t.Fatalf("alg after the second rotation = %v, want ES256", got)
+	}
+	if err := env.Keys.Rotate(env.Ctx(tn), auth.AlgRS256, true); err != nil {
+		t.Fatalf("forced Rotate(RS256) = %v", err)
+	}
+	if got := alg(); got != auth.AlgRS256 {
+		t.Fatalf("alg after a forced rotation = %v, want RS256", got)
+	}
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -30,6 +31,9 @@ type apiKeyJSON struct {
 	UpdatedAt     string           `json:"updated_at"`
 	DeletedAt     *string          `json:"deleted_at"`
 	SalesChannels []keyChannelJSON `json:"sales_channels"`
+	// RateLimit (ours) is the key's own limit in requests per minute; absent
+	// when it has none, so Medusa's shape is unchanged.
+	RateLimit *int `json:"rate_limit,omitempty"`
 }
 
 // toAPIKey renders a key. A secret key's token is "" except in the create
@@ -37,7 +41,8 @@ type apiKeyJSON struct {
 func toAPIKey(k *ent.APIKey, raw string, withChannels bool) apiKeyJSON {
 	out := apiKeyJSON{ID: k.ID, Title: k.Title, Token: k.Token, Redacted: k.Redacted, Type: string(k.Type),
 		LastUsedAt: isoTimePtr(k.LastUsedAt), CreatedBy: k.CreatedBy, RevokedBy: k.RevokedBy,
-		RevokedAt: isoTimePtr(k.RevokedAt), CreatedAt: isoTime(k.CreatedAt), UpdatedAt: isoTime(k.UpdatedAt)}
+		RevokedAt: isoTimePtr(k.RevokedAt), CreatedAt: isoTime(k.CreatedAt), UpdatedAt: isoTime(k.UpdatedAt),
+		RateLimit: k.RateLimit}
 	if raw != "" {
 		out.Token = raw
 	}
@@ -54,6 +59,7 @@ type createKeyRequest struct {
 	Title           *string  `json:"title"`
 	Type            *string  `json:"type"`
 	SalesChannelIDs []string `json:"sales_channel_ids"`
+	RateLimit       *int     `json:"rate_limit"`
 }
 
 func (r *createKeyRequest) Validate() error {
@@ -71,10 +77,12 @@ func (r *createKeyRequest) Validate() error {
 
 type updateKeyRequest struct {
 	Title *string `json:"title"`
+	// RateLimit: absent leaves it, null removes it, a number sets it.
+	RateLimit json.RawMessage `json:"rate_limit"`
 }
 
 func (r *updateKeyRequest) Validate() error {
-	if r.Title == nil {
+	if r.Title == nil && r.RateLimit == nil {
 		return wire.Invalid("Field 'title' is required")
 	}
 	return nil
@@ -119,7 +127,8 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 			return err
 		}
 		ac, _ := auth.FromContext(c.Request.Context())
-		k, raw, err := d.Auth.CreateAPIKey(c.Request.Context(), ac, auth.CreateAPIKeyInput{Title: *in.Title, Type: *in.Type, SalesChannelIDs: in.SalesChannelIDs})
+		k, raw, err := d.Auth.CreateAPIKey(c.Request.Context(), ac, auth.CreateAPIKeyInput{Title: *in.Title, Type: *in.Type,
+			SalesChannelIDs: in.SalesChannelIDs, RateLimit: in.RateLimit})
 		if err != nil {
 			return err
 		}
@@ -139,7 +148,18 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if err := wire.Bind(c, &in); err != nil {
 			return err
 		}
-		k, err := d.Auth.UpdateAPIKey(c.Request.Context(), c.Param("id"), *in.Title)
+		up := auth.UpdateAPIKeyInput{Title: in.Title}
+		if in.RateLimit != nil {
+			up.SetRateLimit = true
+			if string(in.RateLimit) != "null" {
+				var n int
+				if err := json.Unmarshal(in.RateLimit, &n); err != nil {
+					return wire.Invalid("Field 'rate_limit' must be a whole number or null")
+				}
+				up.RateLimit = &n
+			}
+		}
+		k, err := d.Auth.UpdateAPIKey(c.Request.Context(), c.Param("id"), up)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -98,6 +99,7 @@ func tenantCmd(stdout, stderr io.Writer) *cobra.Command {
 		}
 	}
 	var alg string
+	var force bool
 	rotate := &cobra.Command{
 		Use: "rotate-keys SLUG", Short: "Rotate a tenant's signing key (old keys verify until their tokens expire)", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -106,15 +108,21 @@ func tenantCmd(stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := a.Keys.Rotate(tenants.NewContext(c.Context(), t), alg); err != nil {
+				err = a.Keys.Rotate(tenants.NewContext(c.Context(), t), alg, force)
+				if errors.Is(err, auth.ErrKeyStaged) {
+					fmt.Fprintf(stdout, "published the next signing key of %s; it signs after the next rotate-keys, once verifiers' JWKS caches have refreshed (or use --force now)\n", t.Slug)
+					return nil
+				}
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "rotated signing key of %s\n", t.Slug)
+				fmt.Fprintf(stdout, "rotated signing key of %s (the next key is published)\n", t.Slug)
 				return nil
 			})
 		},
 	}
 	rotate.Flags().StringVar(&alg, "alg", "", "algorithm of the new key: EdDSA (default), ES256, RS256 or HS256")
+	rotate.Flags().BoolVar(&force, "force", false, "sign with a new key at once, even one no verifier has fetched yet")
 	cmd.AddCommand(create, list, status("suspend", tenant.StatusSuspended), status("resume", tenant.StatusActive), rotate)
 	return cmd
 }
