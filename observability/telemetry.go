@@ -68,7 +68,13 @@ func New(ctx context.Context, cfg Config, logOut io.Writer) (*Telemetry, error) 
 		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		registry:   prometheus.NewRegistry(),
 	}
-	res := resource.NewSchemaless(semconv.ServiceName(cfg.ServiceName), semconv.ServiceVersion(cfg.Version))
+	// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the defaults,
+	// as the OpenTelemetry specification asks (compose names each replica).
+	res, err := resource.Merge(resource.NewSchemaless(semconv.ServiceName(cfg.ServiceName), semconv.ServiceVersion(cfg.Version)),
+		resource.Environment())
+	if err != nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
 
 	var opts []sdktrace.TracerProviderOption
 	switch cfg.Traces {
