@@ -95,7 +95,7 @@ soak: ## 10-minute soak at half capacity (SOAK_SECONDS to change), results in do
 	scripts/soak.sh
 
 .PHONY: test
-test: lint check-generate check-dockerfile check-chart check-docs check-traces test-unit test-integration test-system fuzz conformance test-web ## everything CI runs
+test: lint check-generate check-dockerfile check-chart check-docs check-traces test-unit test-integration test-system bench-smoke fuzz conformance test-web ## everything CI runs
 
 .PHONY: bench
 bench: ## Go benchmarks of every hot path, then wrk against a server (PostgreSQL + Redis); both write docs/benchmarks.md
