@@ -22,10 +22,10 @@ func TestDependencyRule(t *testing.T) {
 		mod + "/ent":           {mod + "/ent"},
 		mod + "/database":      {mod + "/ent", mod + "/database"},
 		mod + "/tenants":       {mod, mod + "/ent", mod + "/observability"},
-		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
-		mod + "/rbac":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability"},
+		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability", mod + "/audit"},
+		mod + "/rbac":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability", mod + "/audit"},
 		mod + "/audit":         {mod, mod + "/ent", mod + "/tenants"},
-		mod + "/webhooks":      {mod, mod + "/ent", mod + "/tenants"},
+		mod + "/webhooks":      {mod, mod + "/ent", mod + "/tenants", mod + "/audit"},
 		mod + "/web":           {},
 	}
 	ours := func(p string) bool { return p == mod || strings.HasPrefix(p, mod+"/") }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -14,43 +15,61 @@ import (
 )
 
 // auditTrail records every state-changing request of the group it guards
-// (success or failure) once the handler has answered: the route, the actor,
-// the target id from the path, the status, the client address, the request
-// and trace ids. Bodies are never recorded, so no password, token or key is.
+// (success or failure): the action (admin.AuditAction: its semantic name,
+// else "METHOD /route"), the actor, the target id from the path, the status,
+// the client address, the request and trace ids, and the route in the
+// details.
+// The entry is pending in the request context while the handler runs, so a
+// service that makes the change in a transaction writes it there
+// (audit.RecordTx); what is left is written once the handler has answered.
+// Bodies are never recorded, so no password, token or key is.
 func (s *Server) auditTrail(targetType func(c *gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Next()
 		switch c.Request.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			c.Next()
 			return
 		}
-		if s.deps.Audit == nil || c.FullPath() == "" || c.Writer.Status() == 499 {
+		if s.deps.Audit == nil || c.FullPath() == "" {
+			c.Next()
 			return
 		}
-		ctx := c.Request.Context()
+		route := c.Request.Method + " " + c.FullPath()
+		action := admin.AuditAction(route)
 		e := audit.Entry{
-			Action:     c.Request.Method + " " + c.FullPath(),
+			Action:     action,
 			TargetType: targetType(c),
 			TargetID:   c.Param("id"),
-			Status:     c.Writer.Status(),
-			Success:    c.Writer.Status() < 400,
 			IP:         c.ClientIP(),
 			UserAgent:  c.Request.UserAgent(),
 			RequestID:  c.Writer.Header().Get("x-request-id"),
+			Details:    map[string]any{"route": route},
 		}
-		if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-			e.TraceID = sc.TraceID().String()
+		if p := c.Param("provider"); p != "" && e.TargetType == "auth" {
+			e.Details["provider"] = p
 		}
-		if ac, ok := auth.FromContext(ctx); ok {
-			e.ActorType, e.ActorID = ac.ActorType, ac.ActorID
-			if e.ActorID == "" {
-				e.ActorID = ac.AuthIdentityID
+		actorType := c.Param("actor_type")
+		p := audit.NewPending(e, func(ctx context.Context, e *audit.Entry) {
+			if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+				e.TraceID = sc.TraceID().String()
 			}
-		} else if at := c.Param("actor_type"); at != "" {
-			e.ActorType = at
+			if ac, ok := auth.FromContext(ctx); ok {
+				e.ActorType, e.ActorID = ac.ActorType, ac.ActorID
+				if e.ActorID == "" {
+					e.ActorID = ac.AuthIdentityID
+				}
+			} else if e.ActorType == "" {
+				e.ActorType = actorType
+			}
+		})
+		c.Request = c.Request.WithContext(audit.WithPending(c.Request.Context(), p))
+		c.Next()
+		if c.Writer.Status() == 499 {
+			return
 		}
-		if err := s.deps.Audit.Record(ctx, e); err != nil {
-			s.deps.Telemetry.Logger.ErrorContext(ctx, "audit event lost", slog.String("action", e.Action), slog.String("error", err.Error()))
+		ctx := c.Request.Context()
+		if err := s.deps.Audit.Finish(ctx, p, c.Writer.Status()); err != nil {
+			s.deps.Telemetry.Logger.ErrorContext(ctx, "audit event lost", slog.String("action", action), slog.String("error", err.Error()))
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/auditevent"
+	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -20,7 +21,7 @@ const PlatformTenant = "platform"
 // Entry is one audited action.
 type Entry struct {
 	ActorType, ActorID   string
-	Action               string // e.g. "POST /admin/api-keys/:id/revoke"
+	Action               string // e.g. "api_key.revoke"; "METHOD /route" for a route without a name
 	TargetType, TargetID string
 	Success              bool
 	Status               int
@@ -38,6 +39,13 @@ func New(db *ent.Client) *Log { return &Log{db: db} }
 // Record writes e for the tenant in ctx, or for the platform when ctx has no
 // tenant.
 func (l *Log) Record(ctx context.Context, e Entry) error {
+	_, err := create(ctx, l.db, e)
+	return err
+}
+
+// create writes e through db (the log's client or a transaction's) and
+// returns the row's id.
+func create(ctx context.Context, db *ent.Client, e Entry) (string, error) {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		tenantID = PlatformTenant
@@ -50,17 +58,20 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	if len(e.UserAgent) > 256 {
 		e.UserAgent = e.UserAgent[:256]
 	}
-	c := l.db.AuditEvent.Create().SetTenantID(tenantID).SetActorType(e.ActorType).SetActorID(e.ActorID).
+	c := db.AuditEvent.Create().SetTenantID(tenantID).SetActorType(e.ActorType).SetActorID(e.ActorID).
 		SetAction(e.Action).SetTargetType(e.TargetType).SetTargetID(e.TargetID).SetResult(result).
 		SetStatus(e.Status).SetIP(e.IP).SetUserAgent(e.UserAgent).SetRequestID(e.RequestID).SetTraceID(e.TraceID)
 	if e.Details != nil {
 		c.SetDetails(e.Details)
 	}
-	if err := c.Exec(ctx); err != nil {
-		return fmt.Errorf("record audit event: %w", err)
+	ev, err := c.Save(ctx)
+	if err != nil {
+		return "", fmt.Errorf("record audit event: %w", err)
 	}
-	return nil
+	return ev.ID, nil
 }
+
+func idIs(id string) predicate.AuditEvent { return auditevent.ID(id) }
 
 // Filter selects events; zero fields do not filter.
 type Filter struct {

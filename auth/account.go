@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 )
@@ -93,6 +94,7 @@ func (s *Service) ChangePassword(ctx context.Context, ac *Context, in PasswordCh
 	if ac == nil || ac.Claims == nil || ac.AuthIdentityID == "" {
 		return "", gatehouse.Errorf(gatehouse.ENOTALLOWED, "Only a signed-in user can change their password")
 	}
+	audit.SetTarget(ctx, ac.ActorID)
 	pi, err := s.db.ProviderIdentity.Query().Where(
 		provideridentity.AuthIdentityID(ac.AuthIdentityID), provideridentity.Provider("emailpass"),
 	).Only(ctx)

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
@@ -533,6 +534,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *Context, in CreateAP
 			return nil, "", fmt.Errorf("create api key: %w", err)
 		}
 	}
+	audit.SetTarget(ctx, k.ID)
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return nil, "", err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, "", err
 	}
@@ -634,6 +640,10 @@ func (s *Service) RevokeAPIKey(ctx context.Context, caller *Context, id string, 
 	if err := s.emit(ctx, tx.Client(), "api_key.revoked", map[string]any{
 		"id": k.ID, "type": string(k.Type), "revoked_at": at.UTC().Format(time.RFC3339Nano), "revoked_by": by,
 	}); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}

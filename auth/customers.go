@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/customer"
 )
@@ -67,6 +68,11 @@ func (s *Service) CreateCustomer(ctx context.Context, caller *Context, in Custom
 		return nil, err
 	}
 	if err := s.emit(ctx, tx.Client(), "customer.created", map[string]any{"id": cus.ID}); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	audit.SetTarget(ctx, cus.ID)
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/invite"
 	"github.com/gatehousehq/gatehouse/ent/user"
@@ -111,6 +112,11 @@ func (s *Service) CreateInvite(ctx context.Context, in InviteInput) (*ent.Invite
 		return nil, "", fmt.Errorf("create invite: %w", err)
 	}
 	if err := s.emit(ctx, tx.Client(), "invite.created", map[string]any{"id": id, "email": email, "token": tok}); err != nil {
+		_ = tx.Rollback()
+		return nil, "", err
+	}
+	audit.SetTarget(ctx, inv.ID)
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return nil, "", err
 	}
@@ -224,6 +230,16 @@ func (s *Service) AcceptInvite(ctx context.Context, caller *Context, rawToken st
 		return nil, ErrUnauthorized
 	}
 	if err := s.emit(ctx, tx.Client(), "invite.accepted", map[string]any{"id": inv.ID}); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	audit.Annotate(ctx, func(e *audit.Entry) {
+		e.TargetType, e.TargetID = "user", u.ID
+		if e.Details != nil {
+			e.Details["invite_id"] = inv.ID
+		}
+	})
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/mfachallenge"
 	"github.com/gatehousehq/gatehouse/ent/mfafactor"
@@ -249,6 +250,11 @@ func (s *Service) CreateMFAFactor(ctx context.Context, ac *Context, in CreateMFA
 	if err != nil {
 		return nil, fmt.Errorf("create factor: %w", err)
 	}
+	audit.SetTarget(ctx, f.ID)
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
@@ -345,6 +351,10 @@ func (s *Service) VerifyMFAFactor(ctx context.Context, ac *Context, id, code str
 			_ = tx.Rollback()
 			return MFAFactorView{}, fmt.Errorf("enable factor: %w", err)
 		}
+		if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+			_ = tx.Rollback()
+			return MFAFactorView{}, err
+		}
 		if err := tx.Commit(); err != nil {
 			return MFAFactorView{}, err
 		}
@@ -389,6 +399,10 @@ func (s *Service) DisableMFAFactor(ctx context.Context, ac *Context, id, method,
 	if err != nil {
 		_ = tx.Rollback()
 		return MFAFactorView{}, fmt.Errorf("disable factor: %w", err)
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return MFAFactorView{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return MFAFactorView{}, err
@@ -476,6 +490,10 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, ac *Context, count 
 		return nil, fmt.Errorf("store recovery codes: %w", err)
 	}
 	if err := s.emit(ctx, tx.Client(), "auth.mfa_recovery_codes_generated", map[string]any{"auth_identity_id": ac.AuthIdentityID, "count": count}); err != nil {
+		return nil, err
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/passwordresettoken"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
@@ -211,6 +212,15 @@ func (s *Service) setPassword(ctx context.Context, tenantID string, pi *ent.Prov
 	if err := s.emit(ctx, tx.Client(), "auth.password_changed", map[string]any{
 		"auth_identity_id": pi.AuthIdentityID, "entity_id": pi.EntityID, "provider": pi.Provider,
 	}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	audit.Annotate(ctx, func(e *audit.Entry) { // a reset completes without a signed-in actor
+		if e.ActorID == "" {
+			e.ActorID = pi.AuthIdentityID
+		}
+	})
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/customer"
@@ -296,6 +297,7 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 		return nil, ErrInvalidCredentials
 	}
 	s.accountSucceeded(ctx, tn, email)
+	loginActor(ctx, pi.Edges.AuthIdentity, actorType)
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
 			meta := copyMap(pi.ProviderMetadata)
@@ -304,6 +306,17 @@ func (s *Service) Login(ctx context.Context, tn *ent.Tenant, actorType, provider
 		}
 	}
 	return s.issueFor(ctx, tn, pi.Edges.AuthIdentity, actorType, "emailpass", newJTI(), s.now().Unix())
+}
+
+// loginActor names the actor of a login in its audit entry: the actor of
+// actorType linked to ai, else the identity.
+func loginActor(ctx context.Context, ai *ent.AuthIdentity, actorType string) {
+	audit.Annotate(ctx, func(e *audit.Entry) {
+		e.ActorType, e.ActorID = actorType, ai.ID
+		if id, _ := ai.AppMetadata[actorType+"_id"].(string); id != "" {
+			e.ActorID = id
+		}
+	})
 }
 
 // issueFor issues an access token for identity ai acting as actorType, in

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
@@ -145,6 +146,10 @@ func (s *Service) DeleteUser(ctx context.Context, caller *Context, id string) er
 			_ = tx.Rollback()
 			return err
 		}
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete user: %w", err)

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
@@ -138,6 +139,10 @@ func (s *Service) RequestVerification(ctx context.Context, ac *Context, in Verif
 		"auth_identity_id": ac.AuthIdentityID, "code": code, "expires_at": now.Add(VerificationTTL).Format(time.RFC3339Nano),
 		"metadata": in.Metadata,
 	}); err != nil {
+		return nil, err
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -3,7 +3,10 @@ package observability
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -22,6 +25,9 @@ type Metrics struct {
 	// labelled maps a listed tenant id or slug to itself, the label value.
 	labelled   map[string]string
 	tenantSlug func(ctx context.Context, tenantID string) string
+	// authSets caches the auth-check attribute sets (see authAttrsFor).
+	authMu   sync.Mutex
+	authSets atomic.Pointer[map[authKey]*authAttrs]
 }
 
 func newMetrics(m metric.Meter, cfg Config) (*Metrics, error) {
@@ -85,17 +91,74 @@ func (m *Metrics) tenantLabel(ctx context.Context, tenantID string) string {
 	return ""
 }
 
-func (m *Metrics) authCheck(ctx context.Context, tenantID, method, decision, reason string, d time.Duration) {
+// authKey identifies one auth-check series: the attribute sets of a key are
+// built once and reused (building an attribute.Set sorts and hashes its
+// attributes, a tenth of a cached /decisions request when done per check).
+type authKey struct{ method, decision, reason, tenant string }
+
+// authAttrs are the prebuilt measurement options of one authKey, as slices so
+// that passing them to Add and Record allocates nothing.
+type authAttrs struct {
+	add []metric.AddOption
+	rec []metric.RecordOption
+}
+
+// maxAuthSeries bounds the attribute-set cache; series past it (which would be
+// a cardinality problem anyway) are built per call as before.
+const maxAuthSeries = 4096
+
+func newAuthAttrs(k authKey) *authAttrs {
 	kv := []attribute.KeyValue{
-		attribute.String("method", method),
-		attribute.String("decision", decision),
-		attribute.String("reason", reason),
+		attribute.String("method", k.method),
+		attribute.String("decision", k.decision),
+		attribute.String("reason", k.reason),
 	}
-	dkv := []attribute.KeyValue{attribute.String("decision", decision)}
-	if t := m.tenantLabel(ctx, tenantID); t != "" {
-		kv = append(kv, attribute.String("tenant", t))
-		dkv = append(dkv, attribute.String("tenant", t))
+	dkv := []attribute.KeyValue{attribute.String("decision", k.decision)}
+	if k.tenant != "" {
+		kv = append(kv, attribute.String("tenant", k.tenant))
+		dkv = append(dkv, attribute.String("tenant", k.tenant))
 	}
-	m.authChecks.Add(ctx, 1, metric.WithAttributes(kv...))
-	m.authDuration.Record(ctx, d.Seconds(), metric.WithAttributes(dkv...))
+	return &authAttrs{
+		add: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))},
+		rec: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(dkv...))},
+	}
+}
+
+// authAttrsFor returns the cached options of k, adding them on first use. The
+// map is copy-on-write: readers take no lock and allocate nothing.
+func (m *Metrics) authAttrsFor(k authKey) *authAttrs {
+	if cur := m.authSets.Load(); cur != nil {
+		if a, ok := (*cur)[k]; ok {
+			return a
+		}
+	}
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	cur := m.authSets.Load()
+	if cur != nil {
+		if a, ok := (*cur)[k]; ok {
+			return a
+		}
+	}
+	a := newAuthAttrs(k)
+	if cur != nil && len(*cur) >= maxAuthSeries {
+		return a
+	}
+	n := 0
+	if cur != nil {
+		n = len(*cur)
+	}
+	next := make(map[authKey]*authAttrs, n+1)
+	if cur != nil {
+		maps.Copy(next, *cur)
+	}
+	next[k] = a
+	m.authSets.Store(&next)
+	return a
+}
+
+func (m *Metrics) authCheck(ctx context.Context, tenantID, method, decision, reason string, d time.Duration) {
+	a := m.authAttrsFor(authKey{method: method, decision: decision, reason: reason, tenant: m.tenantLabel(ctx, tenantID)})
+	m.authChecks.Add(ctx, 1, a.add...)
+	m.authDuration.Record(ctx, d.Seconds(), a.rec...)
 }

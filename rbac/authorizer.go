@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -33,16 +35,17 @@ func KeySubject(id string) string { return "apikey:" + id }
 
 // Authorizer answers "may this subject do this operation on this resource"
 // for the tenant in the context. It keeps one Casbin enforcer per tenant,
-// loaded on first use through the Ent adapter and held in a bounded LRU, each
-// with its own decision cache. Any change to a tenant's roles, policies or
-// assignments drops that tenant's enforcer and cache here and, through the
-// Bus, on every other node.
+// loaded on first use through the Ent adapter and held in a bounded LRU, and
+// one flat decision cache for every tenant (decisionCache). Any change to a
+// tenant's roles, policies or assignments drops that tenant's enforcer and
+// cached decisions here and, through the Bus, on every other node.
 type Authorizer struct {
 	db        *ent.Client
 	bus       tenants.Bus
 	model     model.Model
 	enforcers *lru.Cache[string, *tenantEnforcer]
 	decisions int
+	cache     *decisionCache
 	stop      func()
 	loads     atomic.Int64
 }
@@ -51,7 +54,11 @@ type Authorizer struct {
 type Options struct {
 	Bus       tenants.Bus // nil: this node only
 	Tenants   int         // enforcers kept in memory (default 10,000)
-	Decisions int         // decisions cached per tenant (default 4,096)
+	Decisions int         // subjects' role lists cached per tenant (default 4,096)
+	// CachedDecisions bounds the flat decision cache shared by all tenants
+	// (default 262,144; rounded up to whole 64-byte buckets of 3 decisions, a
+	// power of two of them: 8 MiB by default).
+	CachedDecisions int
 }
 
 // NewAuthorizer returns an Authorizer over db.
@@ -62,6 +69,9 @@ func NewAuthorizer(db *ent.Client, opt Options) (*Authorizer, error) {
 	if opt.Decisions <= 0 {
 		opt.Decisions = 4096
 	}
+	if opt.CachedDecisions <= 0 {
+		opt.CachedDecisions = 1 << 18
+	}
 	m, err := model.NewModelFromString(modelText)
 	if err != nil {
 		return nil, fmt.Errorf("rbac model: %w", err)
@@ -70,7 +80,8 @@ func NewAuthorizer(db *ent.Client, opt Options) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authorizer{db: db, bus: opt.Bus, model: m, enforcers: c, decisions: opt.Decisions}, nil
+	return &Authorizer{db: db, bus: opt.Bus, model: m, enforcers: c, decisions: opt.Decisions,
+		cache: newDecisionCache(opt.CachedDecisions)}, nil
 }
 
 // Start subscribes to RBAC changes made on other nodes.
@@ -93,12 +104,18 @@ func (a *Authorizer) Close() {
 	}
 }
 
+// forget drops tenantID's enforcer ("*": every tenant's), then its cached
+// decisions. The order matters: a decision read under the old generation may
+// have used the old enforcer, so the generation moves only once no new reader
+// can reach that enforcer.
 func (a *Authorizer) forget(tenantID string) {
 	if tenantID == "*" {
 		a.enforcers.Purge()
+		a.cache.purge()
 		return
 	}
 	a.enforcers.Remove(tenantID)
+	a.cache.forget(a.cache.slot(tenantID))
 }
 
 // Changed drops tenantID's enforcer on this node at once and tells the other
@@ -116,7 +133,7 @@ func (a *Authorizer) Changed(ctx context.Context, tenantID string) {
 // metrics).
 func (a *Authorizer) Loads() int64 { return a.loads.Load() }
 
-// tenantEnforcer is one tenant's enforcer and decision cache. The enforcer is
+// tenantEnforcer is one tenant's enforcer and role cache. The enforcer is
 // never changed after loading: a change replaces the whole entry.
 type tenantEnforcer struct {
 	once sync.Once
@@ -125,17 +142,13 @@ type tenantEnforcer struct {
 	mu sync.Mutex // Casbin's enforcer and role manager are not safe for concurrent use
 	e  *casbin.Enforcer
 
-	cmu       sync.RWMutex
-	decisions map[decisionKey]bool
-	roles     map[string][]string
-	max       int
+	cmu   sync.RWMutex
+	roles map[string][]string
+	max   int
 }
 
-// decisionKey is one cached decision of a tenant.
-type decisionKey struct{ subject, resource, action string }
-
 func (a *Authorizer) newTenantEnforcer() *tenantEnforcer {
-	return &tenantEnforcer{decisions: map[decisionKey]bool{}, roles: map[string][]string{}, max: a.decisions}
+	return &tenantEnforcer{roles: map[string][]string{}, max: a.decisions}
 }
 
 func (a *Authorizer) enforcer(ctx context.Context) (*tenantEnforcer, string, error) {
@@ -191,29 +204,33 @@ func (a *Authorizer) load(ctx context.Context, tenantID string) (*casbin.Enforce
 // tenant of ctx, through its roles and their parents; "*" in a policy matches
 // any resource or operation. Errors: no tenant in ctx, database failures.
 func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action string) (bool, error) {
-	te, tenantID, err := a.enforcer(ctx)
+	tenantID, ok := tenants.IDFromContext(ctx)
+	if !ok {
+		return false, tenants.ErrNoTenant
+	}
+	// While the bus is not fresh change messages may be missed: the cache is
+	// neither read nor written (enforcer also bypasses the enforcer LRU).
+	fresh := tenants.BusFresh(a.bus)
+	h, slot := a.cache.key(tenantID, subject, resource, action)
+	gen := a.cache.gen(slot) // before the enforcer: see forget
+	if fresh {
+		if d, ok := a.cache.get(h, gen); ok {
+			return d, nil
+		}
+	}
+	te, _, err := a.enforcer(ctx)
 	if err != nil {
 		return false, err
 	}
-	key := decisionKey{subject, resource, action}
-	te.cmu.RLock()
-	d, ok := te.decisions[key]
-	te.cmu.RUnlock()
-	if ok {
-		return d, nil
-	}
 	te.mu.Lock()
-	d, err = te.e.Enforce(subject, tenantID, resource, action)
+	d, err := te.e.Enforce(subject, tenantID, resource, action)
 	te.mu.Unlock()
 	if err != nil {
 		return false, fmt.Errorf("rbac enforce: %w", err)
 	}
-	te.cmu.Lock()
-	if len(te.decisions) >= te.max {
-		clear(te.decisions)
+	if fresh {
+		a.cache.put(h, gen, d)
 	}
-	te.decisions[key] = d
-	te.cmu.Unlock()
 	return d, nil
 }
 
@@ -304,4 +321,167 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 		}
 	}
 	return missing, nil
+}
+
+// decisionCache is the flat RBAC decision cache shared by every tenant: a
+// fixed array of cache-line buckets addressed by a 64-bit keyed hash of
+// (tenant, subject, resource, action). A hit reads one bucket (and one word of
+// the tenant generations) instead of chasing the enforcer LRU, the tenant's
+// enforcer and its map.
+//
+// Invalidation is O(1): every entry records the generation of its tenant's
+// slot and the global epoch when it was stored; forgetting a tenant bumps its
+// slot (tenants sharing a slot lose their entries too, which costs a reload of
+// decisions, never a wrong answer) and "*" bumps the epoch. An entry whose
+// generation differs from the current one is a miss.
+//
+// Readers take no lock: each bucket has a sequence number (odd while a writer
+// fills it) checked before and after the read. A writer that finds the bucket
+// busy skips caching. The memory is allocated once: the cache is bounded by
+// construction.
+//
+// The hash is seeded per process (maphash), so keys cannot be chosen to
+// collide; two live keys sharing all 64 bits is the only way to a wrong
+// answer, at about n·2⁻⁶⁴ per lookup for n cached decisions.
+type decisionCache struct {
+	seed    maphash.Seed
+	buckets []decisionBucket
+	mask    uint64 // len(buckets) - 1
+	gens    []atomic.Uint32
+	genMask uint64
+	epoch   atomic.Uint32
+}
+
+const bucketWays = 3
+
+// decisionBucket is one 64-byte cache line: seq and three (key, val) pairs.
+type decisionBucket struct {
+	seq     atomic.Uint64
+	entries [bucketWays]struct{ key, val atomic.Uint64 }
+	_       [8]byte
+}
+
+// val layout: bit 0 the decision, bit 1 valid, bits 2–33 the slot generation,
+// bits 34–63 the epoch.
+const (
+	valAllow = 1
+	valValid = 2
+)
+
+// genSlots is the number of tenant generation slots (64 KiB).
+const genSlots = 1 << 14
+
+func newDecisionCache(size int) *decisionCache {
+	n := uint64(1)
+	if b := uint64(size+bucketWays-1) / bucketWays; b > 1 {
+		n = 1 << bits.Len64(b-1)
+	}
+	return &decisionCache{
+		seed:    maphash.MakeSeed(),
+		buckets: make([]decisionBucket, n),
+		mask:    n - 1,
+		gens:    make([]atomic.Uint32, genSlots),
+		genMask: genSlots - 1,
+	}
+}
+
+// capacity is the most decisions the cache holds.
+func (c *decisionCache) capacity() int { return len(c.buckets) * bucketWays }
+
+// key returns the hash of a decision and the generation slot of its tenant.
+func (c *decisionCache) key(tenantID, subject, resource, action string) (h, slot uint64) {
+	var mh maphash.Hash
+	mh.SetSeed(c.seed)
+	var n [4]byte
+	for _, s := range [...]string{tenantID, subject, resource, action} {
+		l := len(s)
+		n[0], n[1], n[2], n[3] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)
+		_, _ = mh.Write(n[:])
+		_, _ = mh.WriteString(s)
+	}
+	return mh.Sum64(), c.slot(tenantID)
+}
+
+// slot is tenantID's generation slot.
+func (c *decisionCache) slot(tenantID string) uint64 {
+	return maphash.String(c.seed, tenantID) & c.genMask
+}
+
+// gen returns the current generation (the val bits above valid) of slot.
+// Read it before deciding: a decision stored under a generation that a change
+// has since bumped is never answered.
+func (c *decisionCache) gen(slot uint64) uint64 {
+	return uint64(c.epoch.Load())<<34 | uint64(c.gens[slot].Load())<<2
+}
+
+func (c *decisionCache) get(h, gen uint64) (allowed, ok bool) {
+	b := &c.buckets[h&c.mask]
+	s := b.seq.Load()
+	if s&1 != 0 {
+		return false, false
+	}
+	for i := range b.entries {
+		if b.entries[i].key.Load() == h {
+			v := b.entries[i].val.Load()
+			if b.seq.Load() != s || v&^valAllow != gen|valValid {
+				return false, false
+			}
+			return v&valAllow != 0, true
+		}
+	}
+	return false, false
+}
+
+func (c *decisionCache) put(h, gen uint64, allowed bool) {
+	b := &c.buckets[h&c.mask]
+	s := b.seq.Load()
+	if s&1 != 0 || !b.seq.CompareAndSwap(s, s+1) {
+		return // another writer fills this bucket: skip caching
+	}
+	// The same key, else an empty or outdated way, else a rotating victim.
+	w := -1
+	for i := range b.entries {
+		if b.entries[i].key.Load() == h {
+			w = i
+			break
+		}
+	}
+	if w < 0 {
+		for i := range b.entries {
+			v := b.entries[i].val.Load()
+			if v&valValid == 0 || v&^(valAllow|valValid) != gen {
+				w = i
+				break
+			}
+		}
+	}
+	if w < 0 {
+		w = int((s >> 1) % bucketWays)
+	}
+	v := gen | valValid
+	if allowed {
+		v |= valAllow
+	}
+	b.entries[w].key.Store(h)
+	b.entries[w].val.Store(v)
+	b.seq.Store(s + 2)
+}
+
+// forget makes every decision of tenantID's slot a miss.
+func (c *decisionCache) forget(slot uint64) { c.gens[slot].Add(1) }
+
+// purge makes every decision a miss.
+func (c *decisionCache) purge() { c.epoch.Add(1) }
+
+// len counts the valid entries (for tests).
+func (c *decisionCache) len() int {
+	n := 0
+	for i := range c.buckets {
+		for j := range c.buckets[i].entries {
+			if c.buckets[i].entries[j].val.Load()&valValid != 0 {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/ent/predicate"
@@ -70,6 +71,10 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error
 		return fmt.Errorf("rbac: %w", err)
 	}
 	if err := fn(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -183,6 +188,7 @@ func (s *Service) CreateRole(ctx context.Context, actor string, in RoleInput) (*
 		if err := linkPolicies(ctx, tx, r.RoleID, in.PolicyIDs); err != nil {
 			return err
 		}
+		audit.SetTarget(ctx, r.RoleID)
 		out = r
 		return nil
 	})
@@ -849,6 +855,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in PolicyInput) (*ent.RBACPo
 		if err != nil {
 			return fmt.Errorf("create policy: %w", err)
 		}
+		audit.SetTarget(ctx, p.PolicyID)
 		out = p
 		return nil
 	})

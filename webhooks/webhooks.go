@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/gatehousehq/gatehouse"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/schema"
 	"github.com/gatehousehq/gatehouse/ent/webhook"
@@ -160,6 +161,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in CreateInput) (*ent.Webho
 	if err != nil {
 		return nil, "", fmt.Errorf("create webhook: %w", err)
 	}
+	audit.SetTarget(ctx, w.ID)
 	return w, secret, nil
 }
 
@@ -251,6 +253,10 @@ func (s *Service) DeleteWebhook(ctx context.Context, id string) error {
 	if n == 0 {
 		_ = tx.Rollback()
 		return notFound(id)
+	}
+	if err := audit.RecordTx(ctx, tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete webhook: %w", err)

@@ -41,9 +41,13 @@ func AuditEventsJSON(es []*ent.AuditEvent) []auditEventJSON {
 }
 
 // AuditFilter reads the audit filters: actor_id, action, target_id,
-// created_at[gte] and created_at[lte] (RFC 3339).
+// created_at[gte] and created_at[lte] (RFC 3339). An action given as its
+// route ("POST /admin/api-keys/:id/revoke") means the route's action.
 func AuditFilter(c *gin.Context) (audit.Filter, error) {
 	f := audit.Filter{ActorID: c.Query("actor_id"), Action: c.Query("action"), TargetID: c.Query("target_id")}
+	if f.Action != "" {
+		f.Action = AuditAction(f.Action)
+	}
 	for op, v := range c.QueryMap("created_at") {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
@@ -59,6 +63,88 @@ func AuditFilter(c *gin.Context) (audit.Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// auditActions names the actions of the audited routes of every family
+// ("METHOD /route" as Gin names the route).
+var auditActions = map[string]string{
+	"POST /auth/:actor_type/:provider":                "auth.login",
+	"POST /auth/:actor_type/:provider/register":       "auth.register",
+	"POST /auth/:actor_type/:provider/reset-password": "auth.password_reset.request",
+	"POST /auth/:actor_type/:provider/update":         "auth.password_reset.complete",
+	"POST /auth/session":                              "auth.session.create",
+	"DELETE /auth/session":                            "auth.session.destroy",
+	"POST /auth/token/refresh":                        "auth.token.refresh",
+	"POST /auth/logout-all":                           "auth.logout",
+	"POST /auth/mfa/factors":                          "auth.mfa.factor.enroll",
+	"POST /auth/mfa/factors/:id/verify":               "auth.mfa.factor.enable",
+	"DELETE /auth/mfa/factors/:id":                    "auth.mfa.factor.disable",
+	"POST /auth/mfa/recovery-codes":                   "auth.mfa.recovery_codes.generate",
+	"POST /auth/mfa/challenges/:id/verify":            "auth.mfa.challenge.verify",
+	"POST /auth/verification/request":                 "auth.verification.request",
+	"POST /auth/verification/confirm":                 "auth.verification.confirm",
+
+	"POST /admin/users/me/password":          "user.password.change",
+	"POST /admin/users/:id":                  "user.update",
+	"DELETE /admin/users/:id":                "user.delete",
+	"POST /admin/users/:id/reset-password":   "user.password_reset.request",
+	"POST /admin/users/:id/roles":            "user.roles.assign",
+	"DELETE /admin/users/:id/roles":          "user.roles.unassign",
+	"DELETE /admin/users/:id/roles/:role_id": "user.roles.unassign",
+
+	"POST /admin/invites":            "invite.create",
+	"DELETE /admin/invites/:id":      "invite.delete",
+	"POST /admin/invites/:id/resend": "invite.resend",
+	"POST /admin/invites/accept":     "user.create", // from an invite
+
+	"POST /admin/api-keys":                    "api_key.create",
+	"POST /admin/api-keys/:id":                "api_key.update",
+	"DELETE /admin/api-keys/:id":              "api_key.delete",
+	"POST /admin/api-keys/:id/revoke":         "api_key.revoke",
+	"POST /admin/api-keys/:id/sales-channels": "api_key.sales_channels.update",
+	"POST /admin/api-keys/:id/roles":          "api_key.roles.assign",
+	"DELETE /admin/api-keys/:id/roles":        "api_key.roles.unassign",
+
+	"POST /admin/sales-channels":       "sales_channel.create",
+	"POST /admin/sales-channels/:id":   "sales_channel.update",
+	"DELETE /admin/sales-channels/:id": "sales_channel.delete",
+
+	"POST /admin/rbac/roles":                           "rbac_role.create",
+	"POST /admin/rbac/roles/:id":                       "rbac_role.update",
+	"DELETE /admin/rbac/roles/:id":                     "rbac_role.delete",
+	"POST /admin/rbac/roles/:id/policies":              "rbac_role.policies.add",
+	"DELETE /admin/rbac/roles/:id/policies/:policy_id": "rbac_role.policies.remove",
+	"POST /admin/rbac/roles/:id/users":                 "rbac_role.users.assign",
+	"DELETE /admin/rbac/roles/:id/users":               "rbac_role.users.unassign",
+	"POST /admin/rbac/policies":                        "rbac_policy.create",
+	"POST /admin/rbac/policies/:id":                    "rbac_policy.update",
+	"DELETE /admin/rbac/policies/:id":                  "rbac_policy.delete",
+	"PUT /admin/rbac/route-map":                        "rbac_route_map.update",
+
+	"POST /admin/webhooks":                                   "webhook.create",
+	"POST /admin/webhooks/:id":                               "webhook.update",
+	"DELETE /admin/webhooks/:id":                             "webhook.delete",
+	"POST /admin/webhooks/:id/deliveries/:delivery_id/retry": "webhook.delivery.retry",
+
+	"POST /store/customers":    "customer.create",
+	"POST /store/customers/me": "customer.update",
+
+	"POST /platform/tenants":               "tenant.create",
+	"POST /platform/tenants/:id":           "tenant.update",
+	"DELETE /platform/tenants/:id":         "tenant.delete",
+	"POST /platform/tenants/:id/suspend":   "tenant.suspend",
+	"POST /platform/tenants/:id/resume":    "tenant.resume",
+	"POST /platform/tenants/:id/domains":   "tenant.domain.add",
+	"DELETE /platform/tenants/:id/domains": "tenant.domain.remove",
+}
+
+// AuditAction names the action of a route ("METHOD /route"): its semantic
+// name ("api_key.revoke"), or the route itself when it has none.
+func AuditAction(route string) string {
+	if a, ok := auditActions[route]; ok {
+		return a
+	}
+	return route
 }
 
 // TargetType names the object type of a route: its segment after the route

@@ -153,7 +153,7 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		alg, _ := t.Settings["jwt_algorithm"].(string)
 		return a.Keys.Create(ctx, tx, alg)
 	})
-	authz, err := rbac.NewAuthorizer(db.Client, rbac.Options{Bus: a.Store, Tenants: cfg.Cache.Enforcers, Decisions: cfg.Cache.Decisions})
+	authz, err := rbac.NewAuthorizer(db.Client, rbac.Options{Bus: a.Store, Tenants: cfg.Cache.Enforcers, Decisions: cfg.Cache.RoleLists, CachedDecisions: cfg.Cache.Decisions})
 	if err != nil {
 		a.Close()
 		return nil, err

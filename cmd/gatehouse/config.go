@@ -65,7 +65,8 @@ type CacheConfig struct {
 	APIKeys     int `env:"GATEHOUSE_CACHE_API_KEYS" envDefault:"100000"`
 	Tenants     int `env:"GATEHOUSE_CACHE_TENANTS" envDefault:"10000"`
 	Enforcers   int `env:"GATEHOUSE_CACHE_ENFORCERS" envDefault:"10000"`
-	Decisions   int `env:"GATEHOUSE_CACHE_DECISIONS" envDefault:"4096"`
+	Decisions   int `env:"GATEHOUSE_CACHE_DECISIONS" envDefault:"262144"`
+	RoleLists   int `env:"GATEHOUSE_CACHE_ROLE_LISTS" envDefault:"4096"`
 	// TTL bounds how long a revocation entry is trusted without a message.
 	TTL time.Duration `env:"GATEHOUSE_CACHE_TTL" envDefault:"30s"`
 	// StaleAfter: with no heartbeat back through Redis for this long, the
@@ -142,7 +143,8 @@ func (c Config) validate(lookup func(string) (string, bool)) error {
 	}
 	for name, n := range map[string]int{"GATEHOUSE_CACHE_REVOCATIONS": c.Cache.Revocations, "GATEHOUSE_CACHE_TOKENS": c.Cache.Tokens, "GATEHOUSE_CACHE_ACTORS": c.Cache.Actors,
 		"GATEHOUSE_CACHE_API_KEYS": c.Cache.APIKeys, "GATEHOUSE_CACHE_TENANTS": c.Cache.Tenants,
-		"GATEHOUSE_CACHE_ENFORCERS": c.Cache.Enforcers, "GATEHOUSE_CACHE_DECISIONS": c.Cache.Decisions} {
+		"GATEHOUSE_CACHE_ENFORCERS": c.Cache.Enforcers, "GATEHOUSE_CACHE_DECISIONS": c.Cache.Decisions,
+		"GATEHOUSE_CACHE_ROLE_LISTS": c.Cache.RoleLists} {
 		if n < 0 {
 			return &configError{fmt.Sprintf("%s must not be negative", name)}
 		}
