@@ -186,11 +186,11 @@ await step("a role without api_key:read: its holder sees the keys screen refuse 
 await step("audit log lists and filters the changes", async () => {
   await page.getByRole("link", { name: "Audit log" }).click()
   await page.getByTestId("audit-row").first().waitFor()
-  await page.getByLabel("Action").fill("POST /admin/invites")
+  await page.getByLabel("Action").fill("invite.create")
   await page.getByRole("button", { name: "Apply filters" }).click()
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('[data-testid="audit-row"]')]
-    return rows.length > 0 && rows.every((r) => r.textContent.includes("POST /admin/invites"))
+    return rows.length > 0 && rows.every((r) => r.textContent.includes("invite.create"))
   })
   await page.getByRole("button", { name: "Clear" }).click()
   await page.getByTestId("audit-row").nth(3).waitFor()

@@ -27,7 +27,7 @@ export function Audit() {
         }}
       >
         <Field label="Actor ID" value={form.actor_id ?? ""} onChange={set("actor_id")} placeholder="user_…" />
-        <Field label="Action" value={form.action ?? ""} onChange={set("action")} placeholder="POST /admin/api-keys" />
+        <Field label="Action" value={form.action ?? ""} onChange={set("action")} placeholder="api_key.create" />
         <Field label="Target ID" value={form.target_id ?? ""} onChange={set("target_id")} />
         <Field label="From" type="datetime-local" value={form.since ?? ""} onChange={set("since")} />
         <Field label="To" type="datetime-local" value={form.until ?? ""} onChange={set("until")} />
