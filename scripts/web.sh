@@ -7,6 +7,7 @@
 #   scripts/web.sh e2e     build the console and the binary, start a real Gatehouse (SQLite in a temp
 #                          dir, memory store, development env, demo tenant), drive headless Chromium
 #                          through the console with playwright-core; screenshots to docs/console/
+#                          with UPDATE_SCREENSHOTS=1 (else to a temp dir)
 #
 # Needs Node.js 20+ and npm; e2e installs Debian's chromium with apt-get when
 # /usr/bin/chromium is missing. WEB_E2E_SKIP_BUILD=1 reuses web/dist.
@@ -96,9 +97,14 @@ e2e() {
   done
   [ -n "$addr" ] || { echo "web.sh: server did not start" >&2; cat "$work/err.log" >&2; exit 1; }
   echo "web.sh: gatehouse on $addr"
+  # Screenshots go to docs/console/ only when asked (UPDATE_SCREENSHOTS=1),
+  # so CI leaves the working tree as it found it.
+  shots="$work/screenshots"
+  if [ "${UPDATE_SCREENSHOTS:-0}" = 1 ]; then shots="$root/docs/console"; fi
+  mkdir -p "$shots"
   status=0
   (cd "$web" && GH_PORT="${addr##*:}" GH_DEMO_PASSWORD="$GATEHOUSE_DEMO_PASSWORD" GH_PLATFORM_KEY="$GATEHOUSE_PLATFORM_KEY" \
-    GH_SCREENSHOTS="$root/docs/console" CHROMIUM=/usr/bin/chromium node e2e/run.mjs) || status=$?
+    GH_SCREENSHOTS="$shots" CHROMIUM=/usr/bin/chromium node e2e/run.mjs) || status=$?
   if [ "$status" != 0 ]; then
     echo "web.sh: e2e failed; last server log lines:" >&2
     tail -n 40 "$work/err.log" >&2
