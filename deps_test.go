@@ -22,10 +22,11 @@ func TestDependencyRule(t *testing.T) {
 		mod + "/ent":           {mod + "/ent"},
 		mod + "/database":      {mod + "/ent", mod + "/database"},
 		mod + "/tenants":       {mod, mod + "/ent", mod + "/observability"},
-		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability", mod + "/audit"},
+		mod + "/seal":          {},
+		mod + "/auth":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability", mod + "/audit", mod + "/seal"},
 		mod + "/rbac":          {mod, mod + "/ent", mod + "/tenants", mod + "/observability", mod + "/audit"},
 		mod + "/audit":         {mod, mod + "/ent", mod + "/tenants"},
-		mod + "/webhooks":      {mod, mod + "/ent", mod + "/tenants", mod + "/audit"},
+		mod + "/webhooks":      {mod, mod + "/ent", mod + "/tenants", mod + "/audit", mod + "/seal"},
 		mod + "/web":           {},
 	}
 	ours := func(p string) bool { return p == mod || strings.HasPrefix(p, mod+"/") }

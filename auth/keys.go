@@ -3,15 +3,11 @@ package auth
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -26,6 +22,7 @@ import (
 
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/signingkey"
+	"github.com/gatehousehq/gatehouse/seal"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -60,7 +57,7 @@ type keySet struct {
 // rest under the master key, cached in process and reloaded on rotation.
 type Keys struct {
 	db     *ent.Client
-	aead   cipher.AEAD
+	box    *seal.Box
 	cache  *lru.Cache[string, *keySet]
 	bus    tenants.Bus
 	maxTTL time.Duration
@@ -73,15 +70,7 @@ func NewKeys(db *ent.Client, masterKey []byte, bus tenants.Bus, maxTokenTTL time
 	if len(masterKey) < 32 {
 		return nil, errors.New("master key: need at least 32 bytes")
 	}
-	kek, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse signing keys v1", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(kek)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	box, err := seal.New(masterKey, "gatehouse signing keys v1")
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +78,7 @@ func NewKeys(db *ent.Client, masterKey []byte, bus tenants.Bus, maxTokenTTL time
 		cacheSize = 10000
 	}
 	cache, _ := lru.New[string, *keySet](cacheSize)
-	return &Keys{db: db, aead: aead, cache: cache, bus: bus, maxTTL: maxTokenTTL}, nil
+	return &Keys{db: db, box: box, cache: cache, bus: bus, maxTTL: maxTokenTTL}, nil
 }
 
 // Start subscribes to rotations made on other nodes.
@@ -136,11 +125,10 @@ func (k *Keys) createKey(ctx context.Context, db *ent.Client, alg string, status
 		return err
 	}
 	id := newID("key")
-	nonce := make([]byte, k.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	sealed, err := k.box.Seal(priv, []byte(tenantID+"/"+id))
+	if err != nil {
 		return err
 	}
-	sealed := k.aead.Seal(nonce, nonce, priv, []byte(tenantID+"/"+id))
 	_, err = db.SigningKey.Create().SetID(id).SetAlgorithm(alg).SetPrivateKey(sealed).SetPublicKey(pub).
 		SetStatus(status).Save(ctx)
 	if err != nil {
@@ -295,11 +283,10 @@ func (k *Keys) lookup(ctx context.Context, kid string) (*signingKey, error) {
 }
 
 func (k *Keys) open(tenantID string, r *ent.SigningKey) (*signingKey, error) {
-	ns := k.aead.NonceSize()
-	if len(r.PrivateKey) < ns {
+	raw, err := k.box.Open(r.PrivateKey, []byte(tenantID+"/"+r.ID))
+	if errors.Is(err, seal.ErrMalformed) {
 		return nil, fmt.Errorf("signing key %s: corrupt", r.ID)
 	}
-	raw, err := k.aead.Open(nil, r.PrivateKey[:ns], r.PrivateKey[ns:], []byte(tenantID+"/"+r.ID))
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: cannot decrypt (wrong GATEHOUSE_MASTER_KEY?)", r.ID)
 	}

@@ -2,11 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
@@ -26,6 +22,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/mfafactor"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/recoverycode"
+	"github.com/gatehousehq/gatehouse/seal"
 )
 
 // MFA parameters (Medusa's defaults).
@@ -56,51 +53,46 @@ var (
 // the master key. Without it MFA enrollment fails, as in Medusa without
 // mfa.encryption_key.
 func (s *Service) SetMasterKey(masterKey []byte) error {
-	k, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse mfa totp seed v1", 32)
+	b, err := seal.New(masterKey, "gatehouse mfa totp seed v1")
 	if err != nil {
 		return err
 	}
-	s.mfaKey = k
+	s.mfaBox = b
 	return nil
 }
 
-func (s *Service) mfaAEAD() (cipher.AEAD, error) {
-	if len(s.mfaKey) == 0 {
+func (s *Service) mfaSeal() (*seal.Box, error) {
+	if s.mfaBox == nil {
 		return nil, errMFAKeyMissing
 	}
-	b, err := aes.NewCipher(s.mfaKey)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
+	return s.mfaBox, nil
 }
 
 // seedAAD binds a sealed seed to its tenant and identity.
 func seedAAD(tenantID, identityID string) []byte { return []byte(tenantID + "\x00" + identityID) }
 
 func (s *Service) sealSeed(tenantID, identityID, seed string) (string, error) {
-	g, err := s.mfaAEAD()
+	b, err := s.mfaSeal()
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, g.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	ct, err := b.Seal([]byte(seed), seedAAD(tenantID, identityID))
+	if err != nil {
 		return "", err
 	}
-	ct := g.Seal(nonce, nonce, []byte(seed), seedAAD(tenantID, identityID))
 	return mfaSecretVersion + base64.RawStdEncoding.EncodeToString(ct), nil
 }
 
 func (s *Service) openSeed(f *ent.MFAFactor) (string, error) {
-	g, err := s.mfaAEAD()
+	b, err := s.mfaSeal()
 	if err != nil {
 		return "", err
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(f.Secret, mfaSecretVersion))
-	if err != nil || len(raw) < g.NonceSize() || !strings.HasPrefix(f.Secret, mfaSecretVersion) {
+	if err != nil || !strings.HasPrefix(f.Secret, mfaSecretVersion) {
 		return "", errors.New("mfa: malformed sealed seed")
 	}
-	pt, err := g.Open(nil, raw[:g.NonceSize()], raw[g.NonceSize():], seedAAD(f.TenantID, f.AuthIdentityID))
+	pt, err := b.Open(raw, seedAAD(f.TenantID, f.AuthIdentityID))
 	if err != nil {
 		return "", fmt.Errorf("mfa: open seed: %w", err)
 	}
@@ -201,7 +193,7 @@ func (s *Service) CreateMFAFactor(ctx context.Context, ac *Context, in CreateMFA
 	if in.Provider != mfaMethodTOTP {
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "MFA provider %q is not supported", in.Provider)
 	}
-	if _, err := s.mfaAEAD(); err != nil {
+	if _, err := s.mfaSeal(); err != nil {
 		return nil, err
 	}
 	if ok, err := s.hasEnabledFactor(ctx, ac.AuthIdentityID); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/user"
+	"github.com/gatehousehq/gatehouse/seal"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -86,7 +87,7 @@ type Service struct {
 	onInviteAccepted func(ctx context.Context, u *ent.User, roles []string) error
 	roles            RoleHooks
 	// mfaKey encrypts TOTP seeds (SetMasterKey); MFA is refused without it.
-	mfaKey []byte
+	mfaBox *seal.Box
 	// actors caches users and customers read by id (over a CachedStore only).
 	actors *actorCache
 	// detached bounds, and bg tracks, work done after a response (detach).

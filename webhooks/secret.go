@@ -1,9 +1,6 @@
 package webhooks
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,33 +10,24 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/gatehousehq/gatehouse/seal"
 )
 
 // SecretPrefix starts every signing secret as shown to its owner.
 const SecretPrefix = "whsec_"
 
-// sealer encrypts signing secrets at rest (AES-256-GCM) under a key derived
-// from the master key with its own HKDF label, so the key is never shared
-// with the signing keys, MFA seeds or the API-key pepper.
-type sealer struct{ aead cipher.AEAD }
+// sealer encrypts signing secrets at rest (package seal) under a key of its
+// own label, never shared with the signing keys, MFA seeds or the API-key
+// pepper.
+type sealer struct{ box *seal.Box }
 
 func newSealer(masterKey []byte) (*sealer, error) {
-	if len(masterKey) == 0 {
-		return nil, errors.New("webhooks: a master key is required")
-	}
-	k, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse webhook secret v1", 32)
+	b, err := seal.New(masterKey, "gatehouse webhook secret v1")
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: derive key: %w", err)
+		return nil, fmt.Errorf("webhooks: %w", err)
 	}
-	b, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	g, err := cipher.NewGCM(b)
-	if err != nil {
-		return nil, err
-	}
-	return &sealer{aead: g}, nil
+	return &sealer{box: b}, nil
 }
 
 // aad binds a sealed secret to its tenant and webhook: a row copied to
@@ -47,19 +35,11 @@ func newSealer(masterKey []byte) (*sealer, error) {
 func aad(tenantID, webhookID string) []byte { return []byte(tenantID + "/" + webhookID) }
 
 func (s *sealer) seal(tenantID, webhookID string, secret []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, secret, aad(tenantID, webhookID)), nil
+	return s.box.Seal(secret, aad(tenantID, webhookID))
 }
 
 func (s *sealer) open(tenantID, webhookID string, sealed []byte) ([]byte, error) {
-	ns := s.aead.NonceSize()
-	if len(sealed) < ns {
-		return nil, errors.New("webhooks: malformed sealed secret")
-	}
-	pt, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], aad(tenantID, webhookID))
+	pt, err := s.box.Open(sealed, aad(tenantID, webhookID))
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: open secret: %w", err)
 	}

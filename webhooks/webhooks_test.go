@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -667,24 +666,6 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 			if got := d.backoff(n); got < want/2 || got > want {
 				t.Errorf("backoff(%d) = %v, want in [%v, %v]", n, got, want/2, want)
 			}
-		}
-	}
-}
-
-// TestDependencies: webhooks imports ent, tenants, audit and the error package
-// of ours, never api.
-func TestDependencies(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	const mod = "github.com/gatehousehq/gatehouse"
-	for _, imp := range strings.Fields(string(out)) {
-		if imp != mod && !strings.HasPrefix(imp, mod+"/") {
-			continue
-		}
-		if imp != mod && !strings.HasPrefix(imp, mod+"/ent") && imp != mod+"/tenants" && imp != mod+"/audit" {
-			t.Errorf("webhooks imports %s: only ent, tenants, audit and %s are allowed", imp, mod)
 		}
 	}
 }
