@@ -28,12 +28,17 @@ var errForbidden = gatehouse.Errorf(gatehouse.EFORBIDDEN, "Forbidden")
 func (s *Server) authorize(table map[string][]rbac.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		need, declared := table[c.Request.Method+" "+c.FullPath()]
-		if declared && len(need) == 0 {
+		ac, _ := auth.FromContext(c.Request.Context())
+		channels, err := requestChannels(c, ac, pathChannel(c.Request.URL.Path))
+		if err != nil {
+			wire.Render(c, err)
+			return
+		}
+		if declared && len(need) == 0 && len(channels) == 0 {
 			c.Next()
 			return
 		}
-		ac, _ := auth.FromContext(c.Request.Context())
-		if err := s.checkPolicies(c.Request.Context(), ac, need, declared); err != nil {
+		if err := s.checkPolicies(c.Request.Context(), ac, need, declared, channels); err != nil {
 			wire.Render(c, err)
 			return
 		}
@@ -41,9 +46,10 @@ func (s *Server) authorize(table map[string][]rbac.Permission) gin.HandlerFunc {
 	}
 }
 
-// checkPolicies decides whether ac holds every policy in need, as one
-// auth.check span. undeclared refuses outright (a route nobody mapped).
-func (s *Server) checkPolicies(ctx context.Context, ac *auth.Context, need []rbac.Permission, declared bool) error {
+// checkPolicies decides whether ac holds every policy in need, in each of the
+// sales channels the request names, as one auth.check span. undeclared
+// refuses outright (a route nobody mapped).
+func (s *Server) checkPolicies(ctx context.Context, ac *auth.Context, need []rbac.Permission, declared bool, channels []string) error {
 	tn, _ := tenants.FromContext(ctx)
 	ctx, check := s.deps.Telemetry.StartAuthCheck(ctx, tn.ID, "rbac")
 	if ac != nil {
@@ -63,8 +69,13 @@ func (s *Server) checkPolicies(ctx context.Context, ac *auth.Context, need []rba
 		check.End(ctx, observability.Deny, "no_roles")
 		return errForbidden
 	}
-	missing, err := s.deps.RBAC.Authorizer().Check(ctx, subject, need)
+	missing, err := s.deps.RBAC.Authorizer().Check(ctx, subject, need, channels...)
+	var denied *rbac.ChannelDenied
 	switch {
+	case errors.As(err, &denied):
+		check.End(ctx, observability.Deny, "sales_channel")
+		return &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
+			Message: "API key is not allowed to access sales channel " + denied.Channel}
 	case errors.Is(err, rbac.ErrNoRoles):
 		check.End(ctx, observability.Deny, "no_roles")
 		return errForbidden

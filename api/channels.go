@@ -12,30 +12,22 @@ import (
 	"github.com/gatehousehq/gatehouse/auth"
 )
 
-// channelScope refuses a request of a channel-limited partner key that names
-// a sales channel the key does not hold: in the query (sales_channel_id), the
-// x-sales-channel-id header, the JSON body (sales_channel_id,
-// sales_channel_ids) or the path (/sales-channels/:id).
-func (s *Server) channelScope() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ac, ok := auth.FromContext(c.Request.Context())
-		if !ok || !ac.ChannelLimited {
-			c.Next()
-			return
-		}
-		ids, err := namedChannels(c)
-		if err == nil {
-			err = auth.CheckChannels(ac, ids)
-		}
-		if err != nil {
-			wire.Render(c, err)
-			return
-		}
-		c.Next()
+// requestChannels returns the sales channels a request of an API key names,
+// for the Authorizer to decide on (a partner key limited to channels may act
+// only in its own; the limit is a condition of its Casbin decision). Other
+// actors are never limited, so their requests are not read for channels.
+// pathChannel is the channel the path itself names ("" if none).
+func requestChannels(c *gin.Context, ac *auth.Context, pathChannel string) ([]string, error) {
+	if ac == nil || ac.ActorType != auth.ActorAPIKey {
+		return nil, nil
 	}
+	return namedChannels(c, pathChannel)
 }
 
-func namedChannels(c *gin.Context) ([]string, error) {
+// namedChannels collects the sales channels a request names: in the query
+// (sales_channel_id), the x-sales-channel-id header, the JSON body
+// (sales_channel_id, sales_channel_ids) and the path (pathChannel).
+func namedChannels(c *gin.Context, pathChannel string) ([]string, error) {
 	var ids []string
 	ids = append(ids, c.QueryArray("sales_channel_id")...)
 	ids = append(ids, c.QueryArray("sales_channel_id[]")...)
@@ -46,8 +38,8 @@ func namedChannels(c *gin.Context) ([]string, error) {
 			}
 		}
 	}
-	if strings.HasPrefix(c.FullPath(), "/admin/sales-channels/:id") {
-		ids = append(ids, c.Param("id"))
+	if pathChannel != "" {
+		ids = append(ids, pathChannel)
 	}
 	if c.Request.Body != nil && c.Request.ContentLength != 0 {
 		b, err := io.ReadAll(io.LimitReader(c.Request.Body, wire.MaxBody+1))
@@ -72,4 +64,15 @@ func namedChannels(c *gin.Context) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// pathChannel is the sales channel an admin path names:
+// /admin/sales-channels/{id}[/…].
+func pathChannel(path string) string {
+	rest, ok := strings.CutPrefix(path, "/admin/sales-channels/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }

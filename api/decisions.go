@@ -187,14 +187,13 @@ func (s *Server) decision(c *gin.Context) {
 		check.End(ctx, observability.Allow, "ok")
 		ac = a
 		c.Request = c.Request.WithContext(auth.NewContext(c.Request.Context(), ac))
-		if ids, err := namedChannels(c); err == nil {
-			if err := auth.CheckChannels(ac, ids); err != nil {
-				wire.Render(c, err)
-				return
-			}
+		named, err := requestChannels(c, ac, pathChannel(f.path))
+		if err != nil {
+			wire.Render(c, err)
+			return
 		}
-		if len(need) > 0 || !declared {
-			if err := s.checkPolicies(c.Request.Context(), ac, need, declared); err != nil {
+		if len(need) > 0 || !declared || len(named) > 0 {
+			if err := s.checkPolicies(c.Request.Context(), ac, need, declared, named); err != nil {
 				wire.Render(c, err)
 				return
 			}

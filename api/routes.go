@@ -88,7 +88,6 @@ func (s *Server) routes(e *gin.Engine) {
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
 	}))
 	ag.Use(s.authorize(admin.Policies))
-	ag.Use(s.channelScope())
 	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit, Webhooks: d.Webhooks, RouteMap: d.RouteMap})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{

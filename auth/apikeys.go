@@ -719,37 +719,24 @@ func (s *Service) LinkSalesChannels(ctx context.Context, id string, add, remove 
 		return nil, fmt.Errorf("link sales channels: %w", err)
 	}
 	s.apiKeys.changed(ctx, k.Digest)
+	if k.Type == apikey.TypeSecret {
+		// A partner key's channels are part of its authorization.
+		s.rolesChanged(ctx)
+	}
 	return s.FindAPIKeyByID(ctx, id)
 }
 
-// ChannelsChanged drops cached publishable keys after a sales channel was
-// disabled or deleted, on every node.
+// ChannelsChanged drops cached keys and the tenant's authorization after a
+// sales channel was disabled or deleted, on every node.
 func (s *Service) ChannelsChanged(ctx context.Context) {
 	s.apiKeys.gen.Add(1)
 	s.apiKeys.cache.Purge()
 	if s.apiKeys.bus != nil {
 		_ = s.apiKeys.bus.Publish(ctx, APIKeysChannel, "*")
 	}
-}
-
-// CheckChannels decides whether the caller may act on the named sales
-// channels: a partner secret key limited to channels may name only its own.
-// Errors: forbidden (not_allowed).
-func CheckChannels(ac *Context, ids []string) error {
-	if ac == nil || !ac.ChannelLimited {
-		return nil
-	}
-	held := make(map[string]bool, len(ac.SalesChannels))
-	for _, id := range ac.SalesChannels {
-		held[id] = true
-	}
-	for _, id := range ids {
-		if !held[id] {
-			return &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
-				Message: fmt.Sprintf("API key is not allowed to access sales channel %s", id)}
-		}
-	}
-	return nil
+	// A disabled or deleted channel no longer admits the partner keys
+	// limited to it (their authorization holds their channels).
+	s.rolesChanged(ctx)
 }
 
 // ScopeChannels narrows a list request's channel ids to those the caller

@@ -9,6 +9,7 @@ import (
 	"github.com/casbin/casbin/v2/persist"
 
 	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/apikey"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -85,6 +86,38 @@ func (a *Adapter) LoadFilteredPolicy(m model.Model, filter any) error {
 	for _, x := range as {
 		if err := persist.LoadPolicyArray([]string{"g", string(x.SubjectType) + ":" + x.SubjectID, x.RoleID, tenantID}, m); err != nil {
 			return err
+		}
+	}
+	return loadChannelScopes(ctx, a.db, tenantID, m)
+}
+
+// channelsLimited is the g2 role that marks a subject limited to the sales
+// channels it is linked to (see model.conf).
+const channelsLimited = "channels:limited"
+
+// loadChannelScopes adds the g2 lines of the tenant's partner keys: secret
+// keys linked to sales channels are limited to them. A disabled channel still
+// limits its key but admits nothing, so it gets no line of its own.
+func loadChannelScopes(ctx context.Context, db *ent.Client, tenantID string, m model.Model) error {
+	keys, err := db.APIKey.Query().
+		Where(apikey.TypeEQ(apikey.TypeSecret), apikey.DeletedAtIsNil(), apikey.HasSalesChannels()).
+		WithSalesChannels().
+		All(ctx)
+	if err != nil {
+		return fmt.Errorf("load partner key channels: %w", err)
+	}
+	for _, k := range keys {
+		sub := KeySubject(k.ID)
+		if err := persist.LoadPolicyArray([]string{"g2", sub, channelsLimited, tenantID}, m); err != nil {
+			return err
+		}
+		for _, sc := range k.Edges.SalesChannels {
+			if sc.IsDisabled {
+				continue
+			}
+			if err := persist.LoadPolicyArray([]string{"g2", sub, sc.ID, tenantID}, m); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

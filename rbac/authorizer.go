@@ -204,6 +204,13 @@ func (a *Authorizer) load(ctx context.Context, tenantID string) (*casbin.Enforce
 // tenant of ctx, through its roles and their parents; "*" in a policy matches
 // any resource or operation. Errors: no tenant in ctx, database failures.
 func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action string) (bool, error) {
+	return a.AllowedIn(ctx, subject, resource, action, "")
+}
+
+// AllowedIn is Allowed for a request acting in sales channel ch ("": none):
+// one Casbin decision answers both "may subject do this" and "in this
+// channel" (a partner key limited to channels is allowed only in its own).
+func (a *Authorizer) AllowedIn(ctx context.Context, subject, resource, action, ch string) (bool, error) {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		return false, tenants.ErrNoTenant
@@ -211,7 +218,7 @@ func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action stri
 	// While the bus is not fresh change messages may be missed: the cache is
 	// neither read nor written (enforcer also bypasses the enforcer LRU).
 	fresh := tenants.BusFresh(a.bus)
-	h, slot := a.cache.key(tenantID, subject, resource, action)
+	h, slot := a.cache.key(tenantID, subject, resource, action, ch)
 	gen := a.cache.gen(slot) // before the enforcer: see forget
 	if fresh {
 		if d, ok := a.cache.get(h, gen); ok {
@@ -222,8 +229,14 @@ func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action stri
 	if err != nil {
 		return false, err
 	}
+	var d bool
 	te.mu.Lock()
-	d, err := te.e.Enforce(subject, tenantID, resource, action)
+	if resource == "" && action == "" {
+		// No policy needed: the channel condition alone (matcher m2).
+		d, err = te.e.Enforce(channelOnly, subject, tenantID, resource, action, ch)
+	} else {
+		d, err = te.e.Enforce(subject, tenantID, resource, action, ch)
+	}
 	te.mu.Unlock()
 	if err != nil {
 		return false, fmt.Errorf("rbac enforce: %w", err)
@@ -233,6 +246,9 @@ func (a *Authorizer) Allowed(ctx context.Context, subject, resource, action stri
 	}
 	return d, nil
 }
+
+// channelOnly selects matcher m2 of model.conf.
+var channelOnly = casbin.EnforceContext{RType: "r", PType: "p", EType: "e", MType: "m2"}
 
 // Roles returns the role ids assigned to subject directly (not the parents),
 // sorted.
@@ -281,9 +297,50 @@ func (p Permission) String() string { return p.Resource + ":" + p.Operation }
 // ErrNoRoles is returned by Check when the subject holds no role at all.
 var ErrNoRoles = errors.New("rbac: subject has no roles")
 
+// ChannelDenied is returned by Check when the subject holds the permissions
+// but is limited to sales channels that do not include Channel.
+type ChannelDenied struct{ Channel string }
+
+func (e *ChannelDenied) Error() string {
+	return "rbac: not allowed in sales channel " + e.Channel
+}
+
+// checkTag starts the cache key of a whole Check, so that it cannot collide
+// with the key of a single decision (whose first part is a tenant id).
+const checkTag = "\x00check"
+
 // Check returns the permissions of need that subject lacks (nil: allowed), or
-// ErrNoRoles when it has no role at all.
-func (a *Authorizer) Check(ctx context.Context, subject string, need []Permission) ([]Permission, error) {
+// ErrNoRoles when it has no role at all, or a *ChannelDenied when it holds
+// them but not in one of channels (the sales channels the request names).
+//
+// A whole allowed Check is cached as one entry of the decision cache, so the
+// common case is one hash and one bucket read whatever the number of tenants;
+// anything else is decided policy by policy (each decision cached too).
+func (a *Authorizer) Check(ctx context.Context, subject string, need []Permission, channels ...string) ([]Permission, error) {
+	tenantID, ok := tenants.IDFromContext(ctx)
+	if !ok {
+		return nil, tenants.ErrNoTenant
+	}
+	fresh := tenants.BusFresh(a.bus)
+	h, slot := a.cache.checkKey(tenantID, subject, need, channels)
+	gen := a.cache.gen(slot)
+	if fresh {
+		if d, ok := a.cache.get(h, gen); ok && d {
+			return nil, nil
+		}
+	}
+	missing, err := a.check(ctx, subject, need, channels)
+	if err == nil && len(missing) == 0 && fresh {
+		a.cache.put(h, gen, true)
+	}
+	return missing, err
+}
+
+func (a *Authorizer) check(ctx context.Context, subject string, need []Permission, channels []string) ([]Permission, error) {
+	if len(need) == 0 {
+		// A route that needs no policy: only the channel condition.
+		return nil, a.checkChannels(ctx, subject, []Permission{{}}, channels)
+	}
 	rs, err := a.Roles(ctx, subject)
 	if err != nil {
 		return nil, err
@@ -320,7 +377,31 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 			missing = append(missing, p)
 		}
 	}
-	return missing, nil
+	if len(missing) > 0 {
+		return missing, nil
+	}
+	// Held: now the same decisions in each named channel.
+	return nil, a.checkChannels(ctx, subject, need, channels)
+}
+
+// checkChannels decides need in each of channels (the empty permission: the
+// channel condition alone); a refusal is a *ChannelDenied.
+func (a *Authorizer) checkChannels(ctx context.Context, subject string, need []Permission, channels []string) error {
+	for _, ch := range channels {
+		if ch == "" {
+			continue
+		}
+		for _, p := range need {
+			ok, err := a.AllowedIn(ctx, subject, p.Resource, p.Operation, ch)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &ChannelDenied{Channel: ch}
+			}
+		}
+	}
+	return nil
 }
 
 // decisionCache is the flat RBAC decision cache shared by every tenant: a
@@ -389,17 +470,44 @@ func newDecisionCache(size int) *decisionCache {
 func (c *decisionCache) capacity() int { return len(c.buckets) * bucketWays }
 
 // key returns the hash of a decision and the generation slot of its tenant.
-func (c *decisionCache) key(tenantID, subject, resource, action string) (h, slot uint64) {
+func (c *decisionCache) key(tenantID, subject, resource, action, ch string) (h, slot uint64) {
 	var mh maphash.Hash
 	mh.SetSeed(c.seed)
-	var n [4]byte
-	for _, s := range [...]string{tenantID, subject, resource, action} {
-		l := len(s)
-		n[0], n[1], n[2], n[3] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)
-		_, _ = mh.Write(n[:])
-		_, _ = mh.WriteString(s)
+	for _, s := range [...]string{tenantID, subject, resource, action, ch} {
+		writePart(&mh, s)
 	}
 	return mh.Sum64(), c.slot(tenantID)
+}
+
+// checkKey returns the hash of a whole Check and its tenant's slot.
+func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, channels []string) (h, slot uint64) {
+	var mh maphash.Hash
+	mh.SetSeed(c.seed)
+	writePart(&mh, checkTag)
+	writePart(&mh, tenantID)
+	writePart(&mh, subject)
+	writeCount(&mh, len(need))
+	for _, p := range need {
+		writePart(&mh, p.Resource)
+		writePart(&mh, p.Operation)
+	}
+	writeCount(&mh, len(channels))
+	for _, ch := range channels {
+		writePart(&mh, ch)
+	}
+	return mh.Sum64(), c.slot(tenantID)
+}
+
+// writePart hashes s with its length first, so that no two sequences of
+// parts hash the same bytes.
+func writePart(mh *maphash.Hash, s string) {
+	writeCount(mh, len(s))
+	_, _ = mh.WriteString(s)
+}
+
+func writeCount(mh *maphash.Hash, n int) {
+	b := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}
+	_, _ = mh.Write(b[:])
 }
 
 // slot is tenantID's generation slot.

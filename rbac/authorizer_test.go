@@ -397,3 +397,103 @@ func TestDecisionCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestChannelCondition: a secret key linked to sales channels is limited to
+// them inside the Casbin decision (g2 lines the adapter loads); a disabled
+// channel admits nothing yet still limits the key; an unlimited key and a
+// user act in any channel; nothing crosses tenants.
+func TestChannelCondition(t *testing.T) {
+	db := dbtest.Open(t).Client
+	seedTenant(t, db, "ten_a", 3)
+	seedTenant(t, db, "ten_b", 3)
+	ctxA := tenants.WithTenant(context.Background(), "ten_a")
+	ctxB := tenants.WithTenant(context.Background(), "ten_b")
+	chs := map[string]*ent.SalesChannel{}
+	for _, name := range []string{"mine", "other", "off"} {
+		sc, err := db.SalesChannel.Create().SetName(name).SetIsDisabled(name == "off").Save(ctxA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs[name] = sc
+	}
+	key := func(ctx context.Context, title string, channels ...*ent.SalesChannel) string {
+		t.Helper()
+		k, err := db.APIKey.Create().SetTitle(title).SetType("secret").SetDigest("d-" + title).SetRedacted("sk_…").
+			AddSalesChannels(channels...).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RBACAssignment.Create().SetSubjectType("apikey").SetSubjectID(k.ID).SetRoleID("role_editor").Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return KeySubject(k.ID)
+	}
+	partner := key(ctxA, "partner", chs["mine"], chs["off"])
+	backend := key(ctxA, "backend")
+	a, err := NewAuthorizer(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := []Permission{{"r1", "read"}}
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		subject  string
+		need     []Permission
+		channels []string
+		missing  int
+		denied   string // the channel a *ChannelDenied names
+		noRoles  bool
+	}{
+		{"partner, no channel named", ctxA, partner, read, nil, 0, "", false},
+		{"partner, own channel", ctxA, partner, read, []string{chs["mine"].ID}, 0, "", false},
+		{"partner, other channel", ctxA, partner, read, []string{chs["other"].ID}, 0, chs["other"].ID, false},
+		{"partner, own then other", ctxA, partner, read, []string{chs["mine"].ID, chs["other"].ID}, 0, chs["other"].ID, false},
+		{"partner, disabled channel", ctxA, partner, read, []string{chs["off"].ID}, 0, chs["off"].ID, false},
+		{"partner, lacks the policy in its own channel", ctxA, partner, []Permission{{"r1", "delete"}}, []string{chs["mine"].ID}, 1, "", false},
+		{"partner, no policy needed, other channel", ctxA, partner, nil, []string{chs["other"].ID}, 0, chs["other"].ID, false},
+		{"partner, no policy needed, own channel", ctxA, partner, nil, []string{chs["mine"].ID}, 0, "", false},
+		{"unlimited key, any channel", ctxA, backend, read, []string{chs["other"].ID}, 0, "", false},
+		{"user, any channel", ctxA, UserSubject("u1"), read, []string{chs["other"].ID}, 0, "", false},
+		{"partner of tenant A in tenant B", ctxB, partner, read, []string{chs["mine"].ID}, 0, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for pass := range 2 { // the second answer comes from the decision cache
+				missing, err := a.Check(tt.ctx, tt.subject, tt.need, tt.channels...)
+				var denied *ChannelDenied
+				switch {
+				case tt.noRoles:
+					if !errors.Is(err, ErrNoRoles) {
+						t.Fatalf("pass %d: Check = %v, %v, want ErrNoRoles", pass, missing, err)
+					}
+				case tt.denied != "":
+					if !errors.As(err, &denied) || denied.Channel != tt.denied {
+						t.Fatalf("pass %d: Check = %v, %v, want ChannelDenied{%s}", pass, missing, err, tt.denied)
+					}
+				default:
+					if err != nil || len(missing) != tt.missing {
+						t.Fatalf("pass %d: Check = %v, %v, want %d missing", pass, missing, err, tt.missing)
+					}
+				}
+			}
+		})
+	}
+
+	// Relinking is seen once the tenant's change is announced.
+	k, err := db.APIKey.Query().All(ctxA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range k {
+		if KeySubject(x.ID) == partner {
+			if err := db.APIKey.UpdateOne(x).AddSalesChannels(chs["other"]).Exec(ctxA); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a.Changed(ctxA, "ten_a")
+	if _, err := a.Check(ctxA, partner, read, chs["other"].ID); err != nil {
+		t.Errorf("after linking the other channel: Check = %v, want allowed", err)
+	}
+}

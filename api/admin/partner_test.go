@@ -105,3 +105,72 @@ func TestAPIKeyRevokedAtFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestPartnerKeyChannelChanges: a partner key's channels are a condition of
+// its Casbin decision, so linking, unlinking and disabling a channel take
+// effect on the next request; /decisions answers the same as the routes do;
+// another tenant cannot touch the key.
+func TestPartnerKeyChannelChanges(t *testing.T) {
+	env := apitest.New(t)
+	tn, err := env.Tenants.Create(context.Background(), tenants.CreateInput{Slug: "partner", Name: "P", Settings: map[string]any{"partner_keys": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok := env.Admin(t, tn, "admin@partner.test", "correct-horse-9")
+	mine := mkChannel(t, env, tn, tok, "mine")
+	other := mkChannel(t, env, tn, tok, "other")
+	body := wantStatus(t, "create partner key", env.Do(t, "POST", "/admin/api-keys",
+		map[string]any{"title": "partner", "type": "secret", "sales_channel_ids": []string{mine}}, as(tn, tok)...), 200)
+	k := obj(t, body, "api_key")
+	id, _ := k["id"].(string)
+	raw, _ := k["token"].(string)
+	key := basic(tn, raw)
+	read := func(ch string) int { return env.Do(t, "GET", "/admin/sales-channels/"+ch, nil, key...).Status }
+	decide := func(ch string) *apitest.Response {
+		return env.Do(t, "GET", "/decisions", nil, "x-tenant-id", tn.Slug, "Authorization", "Basic "+raw,
+			"X-Original-Method", "GET", "X-Original-URI", "/admin/sales-channels/"+ch)
+	}
+	if got := read(other); got != 403 {
+		t.Fatalf("other channel before linking = %d, want 403", got)
+	}
+	if r := decide(other); r.Status != 403 || r.JSON["message"] != "API key is not allowed to access sales channel "+other {
+		t.Errorf("/decisions on the other channel = %d %s, want 403 not_allowed", r.Status, r.Body)
+	}
+	if r := decide(mine); r.Status != 200 || r.Header.Get("X-Gatehouse-Sales-Channels") != mine {
+		t.Errorf("/decisions on its own channel = %d %v, want 200 with X-Gatehouse-Sales-Channels %s", r.Status, r.Header, mine)
+	}
+
+	// Tenant B's admin cannot relink tenant A's key.
+	tb := env.Tenant(t, "other-tenant", "other.partner.test")
+	_, tokB := env.Admin(t, tb, "admin@other.test", "correct-horse-9")
+	if r := env.Do(t, "POST", "/admin/api-keys/"+id+"/sales-channels", map[string]any{"add": []string{other}}, as(tb, tokB)...); r.Status != 404 {
+		t.Errorf("tenant B links tenant A's key = %d %s, want 404", r.Status, r.Body)
+	}
+	if got := read(other); got != 403 {
+		t.Errorf("other channel after tenant B's attempt = %d, want 403", got)
+	}
+
+	wantStatus(t, "link other", env.Do(t, "POST", "/admin/api-keys/"+id+"/sales-channels",
+		map[string]any{"add": []string{other}, "remove": []string{mine}}, as(tn, tok)...), 200)
+	if got := read(other); got != 200 {
+		t.Errorf("other channel after linking = %d, want 200", got)
+	}
+	if got := read(mine); got != 403 {
+		t.Errorf("unlinked channel = %d, want 403", got)
+	}
+	if r := decide(mine); r.Status != 403 {
+		t.Errorf("/decisions on the unlinked channel = %d, want 403", r.Status)
+	}
+
+	// A disabled channel admits nothing, yet still limits the key.
+	wantStatus(t, "disable other", env.Do(t, "POST", "/admin/sales-channels/"+other, map[string]any{"is_disabled": true}, as(tn, tok)...), 200)
+	if got := read(other); got != 403 {
+		t.Errorf("disabled channel = %d, want 403", got)
+	}
+	if got := read(mine); got != 403 {
+		t.Errorf("a channel never linked, after the key's only channel was disabled = %d, want 403", got)
+	}
+	if got := env.Do(t, "GET", "/admin/users", nil, key...).Status; got != 200 {
+		t.Errorf("a route naming no channel = %d, want 200 (the key keeps its roles)", got)
+	}
+}
