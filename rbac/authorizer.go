@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -313,16 +314,24 @@ const checkTag = "\x00check"
 // ErrNoRoles when it has no role at all, or a *ChannelDenied when it holds
 // them but not in one of channels (the sales channels the request names).
 //
-// A whole allowed Check is cached as one entry of the decision cache, so the
-// common case is one hash and one bucket read whatever the number of tenants;
-// anything else is decided policy by policy (each decision cached too).
+// A whole allowed Check is cached as one entry of the decision cache (for one
+// policy and no channel, the entry of that decision), so the common case is
+// one hash and one bucket read whatever the number of tenants; anything else
+// is decided policy by policy (each decision cached too).
 func (a *Authorizer) Check(ctx context.Context, subject string, need []Permission, channels ...string) ([]Permission, error) {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
 		return nil, tenants.ErrNoTenant
 	}
 	fresh := tenants.BusFresh(a.bus)
-	h, slot := a.cache.checkKey(tenantID, subject, need, channels)
+	var h, slot uint64
+	if len(need) == 1 && len(channels) == 0 {
+		// The common case shares its entry with the one decision it is:
+		// allowed means the subject holds a role with the policy.
+		h, slot = a.cache.key(tenantID, subject, need[0].Resource, need[0].Operation, "")
+	} else {
+		h, slot = a.cache.checkKey(tenantID, subject, need, channels)
+	}
 	gen := a.cache.gen(slot)
 	if fresh {
 		if d, ok := a.cache.get(h, gen); ok && d {
@@ -457,13 +466,19 @@ func newDecisionCache(size int) *decisionCache {
 	if b := uint64(size+bucketWays-1) / bucketWays; b > 1 {
 		n = 1 << bits.Len64(b-1)
 	}
-	return &decisionCache{
+	buckets, free := allocBuckets(int(n))
+	c := &decisionCache{
 		seed:    maphash.MakeSeed(),
-		buckets: make([]decisionBucket, n),
+		buckets: buckets,
 		mask:    n - 1,
 		gens:    make([]atomic.Uint32, genSlots),
 		genMask: genSlots - 1,
 	}
+	if free != nil {
+		// The table lives outside the Go heap: unmap it with the cache.
+		runtime.AddCleanup(c, func(f func()) { f() }, free)
+	}
+	return c
 }
 
 // capacity is the most decisions the cache holds.
