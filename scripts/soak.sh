@@ -113,8 +113,14 @@ target="$(awk -v c="$capacity" -v p="$CAPACITY_PCT" 'BEGIN { printf "%.0f", c*p/
 delay_ms="$(awk -v n="$CONNECTIONS" -v t="$target" 'BEGIN { d = n*1000/t; if (d < 1) d = 1; printf "%.0f", d }')"
 log "capacity ${capacity} req/s; soaking ${SOAK_SECONDS} s at ~${target} req/s (${CAPACITY_PCT} %, delay ${delay_ms} ms per connection)"
 sleep 2
+heap_mib() { curl -s "$base/metrics" | awk '$1=="go_memstats_heap_inuse_bytes" {printf "%.1f", $2/1048576}'; }
 rss_start="$(rss_kb)"
+# Each minute: RSS and the Go heap in use, to tell a leak (steady growth)
+# from caches and the collector settling (growth that stops).
+( while sleep 60; do echo "$(( $(rss_kb) / 1024 ))/$(heap_mib)"; done ) >"$work/samples" 2>/dev/null &
+sampler=$!
 soak_out="$(run_wrk "$SOAK_SECONDS" "$delay_ms")"
+kill "$sampler" 2>/dev/null || true
 rss_end="$(rss_kb)"
 echo "$soak_out" >&2
 alive="$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")"
@@ -140,7 +146,8 @@ section="$work/section.md"
   echo "| soak | $SOAK_SECONDS s, $total requests, $rps req/s (target $target) |"
   echo "| latency | p50 $p50, p99 $p99 |"
   echo "| errors | non-2xx: ${non2xx:-0}; socket errors: ${sockerr:-none} |"
-  echo "| RSS start → end | $(mib "$rss_start") → $(mib "$rss_end") |"
+  echo "| RSS start → end | $(mib "$rss_start") → $(mib "$rss_end") ($(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN { printf "%+.1f %%", (b-a)*100/a }')) |"
+  echo "| RSS / Go heap in use, MiB, each minute | $(paste -sd' ' "$work/samples" | sed 's/ /, /g') |"
   echo "| /readyz after the soak | $alive |"
 } >"$section"
 cat "$section"
