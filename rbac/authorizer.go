@@ -219,8 +219,8 @@ func (a *Authorizer) AllowedIn(ctx context.Context, subject, resource, action, c
 	// While the bus is not fresh change messages may be missed: the cache is
 	// neither read nor written (enforcer also bypasses the enforcer LRU).
 	fresh := tenants.BusFresh(a.bus)
-	h, slot := a.cache.key(tenantID, subject, resource, action, ch)
-	gen := a.cache.gen(slot) // before the enforcer: see forget
+	h := a.cache.key(tenantID, subject, resource, action, ch)
+	gen := a.cache.gen(a.cache.slot(tenantID)) // before the enforcer: see forget
 	if fresh {
 		if d, ok := a.cache.get(h, gen); ok {
 			return d, nil
@@ -324,22 +324,42 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 		return nil, tenants.ErrNoTenant
 	}
 	fresh := tenants.BusFresh(a.bus)
-	var h, slot uint64
+	var h uint64
 	if len(need) == 1 && len(channels) == 0 {
 		// The common case shares its entry with the one decision it is:
 		// allowed means the subject holds a role with the policy.
-		h, slot = a.cache.key(tenantID, subject, need[0].Resource, need[0].Operation, "")
+		h = a.cache.key(tenantID, subject, need[0].Resource, need[0].Operation, "")
 	} else {
-		h, slot = a.cache.checkKey(tenantID, subject, need, channels)
+		h = a.cache.checkKey(tenantID, subject, need, channels)
 	}
-	gen := a.cache.gen(slot)
+	gen := a.cache.gen(a.cache.slot(tenantID))
+	single := len(need) == 1 && len(channels) == 0
 	if fresh {
-		if d, ok := a.cache.get(h, gen); ok && d {
-			return nil, nil
+		if d, ok := a.cache.get(h, gen); ok {
+			if d {
+				return nil, nil
+			}
+			// One policy refused: if the subject is known to hold roles,
+			// that policy is what it lacks.
+			if single {
+				if r, ok := a.cache.get(a.cache.rolesKey(tenantID, subject), gen); ok && r {
+					return []Permission{need[0]}, nil
+				}
+			}
 		}
 	}
 	missing, err := a.check(ctx, subject, need, channels)
-	if err == nil && len(missing) == 0 && fresh {
+	if !fresh || len(need) == 0 {
+		return missing, err
+	}
+	var denied *ChannelDenied
+	if err == nil || errors.As(err, &denied) {
+		// check found roles. "No roles" is never cached: a subject made on
+		// another node is confirmed against the database every time until
+		// its roles arrive here.
+		a.cache.put(a.cache.rolesKey(tenantID, subject), gen, true)
+	}
+	if err == nil && len(missing) == 0 {
 		a.cache.put(h, gen, true)
 	}
 	return missing, err
@@ -484,18 +504,21 @@ func newDecisionCache(size int) *decisionCache {
 // capacity is the most decisions the cache holds.
 func (c *decisionCache) capacity() int { return len(c.buckets) * bucketWays }
 
-// key returns the hash of a decision and the generation slot of its tenant.
-func (c *decisionCache) key(tenantID, subject, resource, action, ch string) (h, slot uint64) {
+// key returns the hash of a decision. It starts loading the decision's bucket
+// (see prefetch) before it returns.
+func (c *decisionCache) key(tenantID, subject, resource, action, ch string) uint64 {
 	var mh maphash.Hash
 	mh.SetSeed(c.seed)
 	for _, s := range [...]string{tenantID, subject, resource, action, ch} {
 		writePart(&mh, s)
 	}
-	return mh.Sum64(), c.slot(tenantID)
+	h := mh.Sum64()
+	c.prefetch(h)
+	return h
 }
 
-// checkKey returns the hash of a whole Check and its tenant's slot.
-func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, channels []string) (h, slot uint64) {
+// checkKey returns the hash of a whole Check, and starts loading its bucket.
+func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, channels []string) uint64 {
 	var mh maphash.Hash
 	mh.SetSeed(c.seed)
 	writePart(&mh, checkTag)
@@ -510,7 +533,31 @@ func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, ch
 	for _, ch := range channels {
 		writePart(&mh, ch)
 	}
-	return mh.Sum64(), c.slot(tenantID)
+	h := mh.Sum64()
+	c.prefetch(h)
+	return h
+}
+
+// rolesTag starts the cache key recording that a subject holds roles.
+const rolesTag = "\x00roles"
+
+// rolesKey returns the hash of the entry that records that subject holds at
+// least one role in tenantID.
+func (c *decisionCache) rolesKey(tenantID, subject string) uint64 {
+	var mh maphash.Hash
+	mh.SetSeed(c.seed)
+	writePart(&mh, rolesTag)
+	writePart(&mh, tenantID)
+	writePart(&mh, subject)
+	return mh.Sum64()
+}
+
+// prefetch reads h's bucket and drops the value: with many tenants the bucket
+// is rarely in the CPU cache, and the load is issued before the tenant's
+// slot is hashed and its generation read, so that work overlaps the miss
+// instead of following it (an atomic load is never optimized away).
+func (c *decisionCache) prefetch(h uint64) {
+	c.buckets[h&c.mask].seq.Load()
 }
 
 // writePart hashes s with its length first, so that no two sequences of

@@ -497,3 +497,65 @@ func TestChannelCondition(t *testing.T) {
 		t.Errorf("after linking the other channel: Check = %v, want allowed", err)
 	}
 }
+
+// TestCheckCachedVerdicts: Check answers an allowed policy, a refused one
+// (the subject holds other roles) and a role-less subject the same from the
+// cache as from Casbin, and every change reaches it: a role granted turns the
+// refusal into an allow, all roles removed turns it into ErrNoRoles (never a
+// cached "missing"), a subject made afterwards is found without a message.
+func TestCheckCachedVerdicts(t *testing.T) {
+	db := dbtest.Open(t).Client
+	seedTenant(t, db, "ten_a", 3) // u0 admin, u1 editor, u2 viewer
+	a, err := NewAuthorizer(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := tenants.WithTenant(context.Background(), "ten_a")
+	del := []Permission{{"r1", "delete"}}
+	check := func(sub string) ([]Permission, error) {
+		t.Helper()
+		m1, err1 := a.Check(ctx, sub, del)
+		m2, err2 := a.Check(ctx, sub, del) // from the cache
+		if !slices.Equal(m1, m2) || !errors.Is(err2, err1) && err1 != err2 {
+			t.Fatalf("%s: Check = %v, %v then %v, %v from the cache", sub, m1, err1, m2, err2)
+		}
+		return m2, err2
+	}
+	if m, err := check("user:u0"); err != nil || len(m) != 0 {
+		t.Fatalf("admin: %v, %v, want allowed", m, err)
+	}
+	if m, err := check("user:u2"); err != nil || !slices.Equal(m, del) {
+		t.Fatalf("viewer: %v, %v, want missing %v", m, err, del)
+	}
+	if _, err := check("user:nobody"); !errors.Is(err, ErrNoRoles) {
+		t.Fatalf("role-less: %v, want ErrNoRoles", err)
+	}
+
+	// The viewer becomes an admin.
+	if err := db.RBACAssignment.Create().SetSubjectType("user").SetSubjectID("u2").SetRoleID("role_admin").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Changed(ctx, "ten_a")
+	if m, err := check("user:u2"); err != nil || len(m) != 0 {
+		t.Errorf("viewer made admin: %v, %v, want allowed", m, err)
+	}
+	// Every role of the editor is removed.
+	if _, err := db.RBACAssignment.Delete().Where(rbacassignment.SubjectID("u1")).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := check("user:u1"); err != nil || !slices.Equal(m, del) {
+		t.Fatalf("editor before the change message: %v, %v, want the cached refusal", m, err)
+	}
+	a.Changed(ctx, "ten_a")
+	if _, err := check("user:u1"); !errors.Is(err, ErrNoRoles) {
+		t.Errorf("editor without roles: %v, want ErrNoRoles", err)
+	}
+	// A subject given roles on another node (no message yet) is confirmed
+	// against the database, not refused from the cache.
+	if err := db.RBACAssignment.Create().SetSubjectType("user").SetSubjectID("nobody").SetRoleID("role_admin").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := check("user:nobody"); err != nil || len(m) != 0 {
+		t.Errorf("subject granted elsewhere: %v, %v, want allowed", m, err)
+	}
+}
