@@ -30,4 +30,3 @@ func allocBuckets(n int) (buckets []decisionBucket, free func()) {
 	_ = syscall.Madvise(table, 14) // MADV_HUGEPAGE; best effort (THP may be off)
 	return unsafe.Slice((*decisionBucket)(unsafe.Pointer(&table[0])), n), func() { _ = syscall.Munmap(mem) }
 }
-
