@@ -98,9 +98,10 @@ soak: ## 10-minute soak at half capacity (SOAK_SECONDS to change), results in do
 test: lint check-generate check-dockerfile check-chart check-docs check-traces test-unit test-integration test-system bench-smoke fuzz conformance test-web ## everything CI runs
 
 .PHONY: bench
-bench: ## Go benchmarks of every hot path, then wrk against a server (PostgreSQL + Redis); both write docs/benchmarks.md
+bench: ## Go benchmarks of every hot path, wrk against a server, then the 10,000-tenant scale run (PostgreSQL + Redis); all write docs/benchmarks.md
 	scripts/bench-go.sh
 	scripts/bench-http.sh
+	scripts/bench-scale.sh
 
 .PHONY: bench-smoke
 bench-smoke: ## the HTTP benchmark for 2 s per route, failing on any non-2xx answer; docs untouched

@@ -104,37 +104,55 @@ func (k *Keys) Close() {
 // Create makes the keys of a new tenant in ctx with db (a transaction client
 // during tenant creation): the active key, and the next one, published in the
 // JWKS from the start so that the next rotation signs with a key verifiers
-// have already fetched.
+// have already fetched. Both rows go in one INSERT: this runs on every tenant
+// creation.
 func (k *Keys) Create(ctx context.Context, db *ent.Client, alg string) error {
-	if err := k.createKey(ctx, db, alg, signingkey.StatusActive); err != nil {
+	active, err := k.newKey(ctx, db, alg, signingkey.StatusActive)
+	if err != nil {
 		return err
 	}
-	return k.createKey(ctx, db, alg, signingkey.StatusNext)
+	next, err := k.newKey(ctx, db, alg, signingkey.StatusNext)
+	if err != nil {
+		return err
+	}
+	if err := db.SigningKey.CreateBulk(active, next).Exec(ctx); err != nil {
+		return fmt.Errorf("create signing keys: %w", err)
+	}
+	return nil
 }
 
 func (k *Keys) createKey(ctx context.Context, db *ent.Client, alg string, status signingkey.Status) error {
+	c, err := k.newKey(ctx, db, alg, status)
+	if err != nil {
+		return err
+	}
+	if err := c.Exec(ctx); err != nil {
+		return fmt.Errorf("create signing key: %w", err)
+	}
+	return nil
+}
+
+// newKey generates a key of alg for the tenant in ctx and returns its row,
+// sealed under the master key, ready to insert.
+func (k *Keys) newKey(ctx context.Context, db *ent.Client, alg string, status signingkey.Status) (*ent.SigningKeyCreate, error) {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if !ok {
-		return tenants.ErrNoTenant
+		return nil, tenants.ErrNoTenant
 	}
 	if alg == "" {
 		alg = AlgEdDSA
 	}
 	priv, pub, err := generateKey(alg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id := newID("key")
 	sealed, err := k.box.Seal(priv, []byte(tenantID+"/"+id))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = db.SigningKey.Create().SetID(id).SetAlgorithm(alg).SetPrivateKey(sealed).SetPublicKey(pub).
-		SetStatus(status).Save(ctx)
-	if err != nil {
-		return fmt.Errorf("create signing key: %w", err)
-	}
-	return nil
+	return db.SigningKey.Create().SetID(id).SetAlgorithm(alg).SetPrivateKey(sealed).SetPublicKey(pub).
+		SetStatus(status), nil
 }
 
 // ErrKeyStaged is returned by Rotate when it could only publish the next key

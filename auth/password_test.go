@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,35 @@ func TestHashContextCancelled(t *testing.T) {
 	<-h.slots
 	if err := <-errc; err != nil {
 		t.Errorf("Verify(after slot freed) error = %v, want nil", err)
+	}
+}
+
+// TestHasherWorkers checks the pool's bound: Workers reports it, and with
+// every slot taken by a hash in progress a further hash waits (here until its
+// deadline) instead of running beside them; freeing one slot lets it run.
+func TestHasherWorkers(t *testing.T) {
+	t.Parallel()
+	if got, want := NewHasher(cheapParams, 0).Workers(), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("NewHasher(p, 0).Workers() = %d, want GOMAXPROCS %d", got, want)
+	}
+	for _, n := range []int{1, 3} {
+		h := NewHasher(cheapParams, n)
+		if got := h.Workers(); got != n {
+			t.Errorf("NewHasher(p, %d).Workers() = %d, want %d", n, got, n)
+		}
+		for range n {
+			h.slots <- struct{}{}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		_, err := h.Hash(ctx, "pw")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Hash(%d of %d slots busy) error = %v, want %v", n, n, err, context.DeadlineExceeded)
+		}
+		<-h.slots
+		if _, err := h.Hash(t.Context(), "pw"); err != nil {
+			t.Errorf("Hash(%d of %d slots busy) error = %v, want nil", n-1, n, err)
+		}
 	}
 }
 

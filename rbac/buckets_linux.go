@@ -27,6 +27,6 @@ func allocBuckets(n int) (buckets []decisionBucket, free func()) {
 		off = hugePage - r
 	}
 	table := mem[off : off+size]
-	_ = syscall.Madvise(table, 14) // MADV_HUGEPAGE; best effort (THP may be off)
+	_ = syscall.Madvise(table, syscall.MADV_HUGEPAGE) // best effort: THP may be off
 	return unsafe.Slice((*decisionBucket)(unsafe.Pointer(&table[0])), n), func() { _ = syscall.Munmap(mem) }
 }
