@@ -60,6 +60,9 @@ type createKeyRequest struct {
 	Type            *string  `json:"type"`
 	SalesChannelIDs []string `json:"sales_channel_ids"`
 	RateLimit       *int     `json:"rate_limit"`
+	// Roles (ours): a secret key gets only these of its creator's roles
+	// instead of all of them.
+	Roles *[]string `json:"roles"`
 }
 
 func (r *createKeyRequest) Validate() error {
@@ -127,8 +130,18 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 			return err
 		}
 		ac, _ := auth.FromContext(c.Request.Context())
-		k, raw, err := d.Auth.CreateAPIKey(c.Request.Context(), ac, auth.CreateAPIKeyInput{Title: *in.Title, Type: *in.Type,
-			SalesChannelIDs: in.SalesChannelIDs, RateLimit: in.RateLimit})
+		input := auth.CreateAPIKeyInput{Title: *in.Title, Type: *in.Type, SalesChannelIDs: in.SalesChannelIDs, RateLimit: in.RateLimit}
+		if in.Roles != nil {
+			input.Narrow = append([]string{}, *in.Roles...)
+			// The guard of role assignment: the creator must hold every
+			// policy the roles grant (it cannot mint a stronger key).
+			if *in.Type == auth.KeySecret && len(input.Narrow) > 0 {
+				if err := d.RBAC.CheckAssignable(c.Request.Context(), Subject(ac), input.Narrow); err != nil {
+					return err
+				}
+			}
+		}
+		k, raw, err := d.Auth.CreateAPIKey(c.Request.Context(), ac, input)
 		if err != nil {
 			return err
 		}

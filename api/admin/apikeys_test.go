@@ -509,3 +509,68 @@ func TestAPIKeySalesChannels(t *testing.T) {
 			map[string]any{"type": "invalid_data", "message": "Sales channels can only be associated with publishable API keys"})
 	})
 }
+
+// TestAPIKeyNarrowRoles: "roles" at creation gives a secret key only some of
+// its creator's roles (least privilege for integrations); a role the creator
+// does not hold is refused, as are an empty list and roles on a publishable
+// key; nothing of it crosses tenants.
+func TestAPIKeyNarrowRoles(t *testing.T) {
+	env := apitest.New(t)
+	tn := env.Tenant(t, "narrow")
+	other := env.Tenant(t, "narrow-b")
+	superID, super := env.Admin(t, tn, "owner@narrow.test", "correct-horse-9")
+	adminID, admin := env.Admin(t, tn, "admin@narrow.test", "correct-horse-9")
+	ctx := env.Ctx(tn)
+	if err := env.RBAC.AssignRoles(ctx, "user:"+superID, "user:"+adminID, []string{"role_admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.RBAC.UnassignRoles(ctx, "user:"+adminID, []string{"role_super_admin"}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(tok string, body map[string]any) *apitest.Response {
+		return env.Do(t, "POST", "/admin/api-keys", body, as(tn, tok)...)
+	}
+	r := create(super, map[string]any{"title": "reader", "type": "secret", "roles": []string{"role_viewer", "role_viewer"}})
+	k := obj(t, wantStatus(t, "narrowed key", r, 200), "api_key")
+	id, _ := k["id"].(string)
+	raw, _ := k["token"].(string)
+	roles := wantStatus(t, "its roles", env.Do(t, "GET", "/admin/api-keys/"+id+"/roles", nil, as(tn, super)...), 200)
+	if rs, _ := roles["roles"].([]any); len(rs) != 1 || rs[0].(map[string]any)["id"] != "role_viewer" {
+		t.Errorf("roles of the narrowed key = %v, want only role_viewer", roles)
+	}
+	wantStatus(t, "narrowed key reads users", env.Do(t, "GET", "/admin/users", nil, basic(tn, raw)...), 200)
+	if r := env.Do(t, "POST", "/admin/api-keys", map[string]any{"title": "x", "type": "secret"}, basic(tn, raw)...); r.Status != 403 ||
+		r.JSON["message"] != "Insufficient permissions. Required policies: api_key:create" {
+		t.Errorf("narrowed key creates a key = %d %s, want 403 api_key:create", r.Status, r.Body)
+	}
+	if r := env.Do(t, "GET", "/admin/users", nil, basic(other, raw)...); r.Status != 401 {
+		t.Errorf("narrowed key in another tenant = %d, want 401", r.Status)
+	}
+	// Without "roles" a key still gets all of its creator's.
+	_, full := mkKey(t, env, tn, admin, "full", "secret")
+	wantStatus(t, "an admin's full key creates a key", env.Do(t, "POST", "/admin/api-keys", map[string]any{"title": "y", "type": "publishable"}, basic(tn, full)...), 200)
+
+	for _, tt := range []struct {
+		name   string
+		tok    string
+		body   map[string]any
+		status int
+		msg    string
+	}{
+		{"a role the creator lacks", admin, map[string]any{"title": "t", "type": "secret", "roles": []string{"role_super_admin"}}, 403, "You do not have permission to assign these roles"},
+		{"an unknown role", super, map[string]any{"title": "t", "type": "secret", "roles": []string{"role_nope"}}, 404, ""},
+		{"no roles", super, map[string]any{"title": "t", "type": "secret", "roles": []string{}}, 400, "Field 'roles' must name at least one role (omit it to give the key all of yours)"},
+		{"a publishable key", super, map[string]any{"title": "t", "type": "publishable", "roles": []string{"role_viewer"}}, 400, "Roles can only be given to secret API keys"},
+		{"not a list", super, map[string]any{"title": "t", "type": "secret", "roles": "role_viewer"}, 400, ""},
+	} {
+		r := create(tt.tok, tt.body)
+		if r.Status != tt.status || tt.msg != "" && r.JSON["message"] != tt.msg {
+			t.Errorf("%s: %d %s, want %d %q", tt.name, r.Status, r.Body, tt.status, tt.msg)
+		}
+	}
+	// Nothing was created by the refused requests.
+	list := wantStatus(t, "list keys", env.Do(t, "GET", "/admin/api-keys?type=secret", nil, as(tn, super)...), 200)
+	if list["count"] != float64(2) {
+		t.Errorf("secret keys = %v, want 2 (the refused requests made none)", list["count"])
+	}
+}
