@@ -51,6 +51,14 @@ type CacheOptions struct {
 	// bypassed (direct reads, failing closed); default 80 ms, inside the
 	// 100 ms a change or an outage has to take effect.
 	StaleAfter time.Duration
+	// PurgeAfter: a stream that was stale for longer than this is purged when
+	// it recovers, even though no heartbeat is missing (default 5 s). A
+	// shorter lag loses nothing: the subscription delivers in order, losses
+	// show as a gap in this node's heartbeat numbers or as a reconnect, and
+	// go-redis drops a message only after its channel stayed full for
+	// busDropAfter (a minute). Purging after every lag would make a node
+	// whose CPU is saturated reload every cache at once, lagging again.
+	PurgeAfter time.Duration
 }
 
 func (o *CacheOptions) defaults() {
@@ -68,6 +76,12 @@ func (o *CacheOptions) defaults() {
 	}
 	if o.StaleAfter < 2*o.Heartbeat {
 		o.StaleAfter = 2 * o.Heartbeat
+	}
+	if o.PurgeAfter <= 0 {
+		o.PurgeAfter = 5 * time.Second
+	}
+	if o.PurgeAfter < o.StaleAfter {
+		o.PurgeAfter = o.StaleAfter
 	}
 }
 
@@ -268,10 +282,11 @@ func (s *CachedStore) gotHeartbeat(msg string) {
 	prev := s.gotSeq.Swap(seq)
 	now := s.mono()
 	last := s.lastBeat.Load()
-	// A gap in our own sequence means a message was lost; a stale stream
-	// may have lost any. Either way every cache starts over before being
-	// trusted again.
-	if prev != 0 && seq != prev+1 || last == 0 || now-last >= int64(s.opt.StaleAfter) {
+	// A gap in our own sequence means a message was lost, and so may a
+	// reconnect (last == 0) or a very long lag: every cache starts over
+	// before being trusted again. A shorter lag delivered everything, in
+	// order, while the caches were bypassed (see PurgeAfter).
+	if prev != 0 && seq != prev+1 || last == 0 || now-last >= int64(s.opt.PurgeAfter) {
 		if s.wasFresh.Load() {
 			s.purge()
 		} else {

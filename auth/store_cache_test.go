@@ -374,3 +374,84 @@ func (n nopCloser) checkExpiring(ctx context.Context, q RevocationQuery) (Revoca
 	st, err := n.Store.Check(ctx, q)
 	return st, revExpiry{}, err
 }
+
+// lagging is a Store whose subscription can be held back without losing
+// anything: while paused, messages queue in order and are delivered on
+// resume, as when a node's CPU is saturated.
+type lagging struct {
+	Store
+	mu     sync.Mutex
+	paused bool
+	queue  []func()
+}
+
+func (l *lagging) Subscribe(ctx context.Context, channel string, fn func(string)) (func(), error) {
+	return l.Store.Subscribe(ctx, channel, func(m string) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.paused {
+			l.queue = append(l.queue, func() { fn(m) })
+			return
+		}
+		fn(m)
+	})
+}
+
+func (l *lagging) pause() { l.mu.Lock(); l.paused = true; l.mu.Unlock() }
+
+func (l *lagging) resume() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, f := range l.queue {
+		f()
+	}
+	l.queue, l.paused = nil, false
+}
+
+func (l *lagging) Close() error { return nil }
+
+// TestCachedStoreLagWithoutLoss: a stream that lags but loses nothing is
+// bypassed while it lags (a revocation made meanwhile is honoured at once)
+// and, when it catches up, keeps its caches (no purge: every message arrived
+// in order); a lag longer than PurgeAfter purges them anyway.
+func TestCachedStoreLagWithoutLoss(t *testing.T) {
+	t.Parallel()
+	inner := newTestMemoryStore(t)
+	lag := &lagging{Store: inner}
+	opt := testCacheOptions
+	opt.PurgeAfter = time.Second
+	a := newTestCachedStore(t, lag, opt)
+	b := newTestCachedStore(t, inner, opt)
+	got := make(recorder, 256)
+	stop, err := a.Subscribe(t.Context(), "tenants:changed", got.fn)
+	mustDo(t, "Subscribe", err)
+	defer stop()
+	kept := RevocationQuery{TenantID: tenantA, JTI: "kept"}
+	revoked := RevocationQuery{TenantID: tenantA, JTI: "revoked-meanwhile"}
+	mustCheck(t, a, kept)
+	mustCheck(t, a, revoked)
+
+	lag.pause()
+	waitFor(t, "A lagging", 2*time.Second, func() bool { return !a.Fresh() })
+	mustDo(t, "RevokeJTI on B", b.RevokeJTI(t.Context(), tenantA, revoked.JTI, time.Now().Add(time.Hour)))
+	if st := mustCheck(t, a, revoked); !st.JTIRevoked {
+		t.Errorf("Check on lagging A = %+v, want revoked (read through)", st)
+	}
+	lag.resume()
+	waitFor(t, "A fresh", 2*time.Second, a.Fresh)
+	got.none(t, 150*time.Millisecond)
+	if _, ok := a.revs.Peek(revKey{tenantA, 'j', kept.JTI}); !ok {
+		t.Error("a short lag without loss purged the cache")
+	}
+	if st := mustCheck(t, a, revoked); !st.JTIRevoked {
+		t.Errorf("Check after the lag = %+v, want revoked", st)
+	}
+
+	lag.pause()
+	time.Sleep(opt.PurgeAfter + 200*time.Millisecond)
+	lag.resume()
+	waitFor(t, "A fresh after a long lag", 2*time.Second, a.Fresh)
+	if m := got.next(t); m != "*" {
+		t.Errorf("message after a lag longer than PurgeAfter = %q, want *", m)
+	}
+}

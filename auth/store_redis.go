@@ -425,6 +425,11 @@ func (s *RedisStore) Publish(ctx context.Context, channel, msg string) error {
 	return nil
 }
 
+// busDropAfter is how long go-redis waits for room in a subscription's
+// channel before it drops a message (its default, stated here because
+// CacheOptions.PurgeAfter must stay below it).
+const busDropAfter = time.Minute
+
 // redisSub is one Subscribe call.
 type redisSub struct {
 	ps       *redis.PubSub
@@ -487,7 +492,7 @@ func (s *RedisStore) SubscribeWithReset(ctx context.Context, channel string, fn 
 
 	// Subscription confirmations after the first (consumed above) mean
 	// go-redis reconnected and subscribed again.
-	msgs := ps.ChannelWithSubscriptions()
+	msgs := ps.ChannelWithSubscriptions(redis.WithChannelSendTimeout(busDropAfter))
 	go func() {
 		defer close(sub.exited)
 		for {

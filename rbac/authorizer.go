@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -45,6 +46,7 @@ type Authorizer struct {
 	bus       tenants.Bus
 	model     model.Model
 	enforcers *lru.Cache[string, *tenantEnforcer]
+	lagging   *lru.Cache[string, *tenantEnforcer] // loaded while the bus lags
 	decisions int
 	cache     *decisionCache
 	stop      func()
@@ -81,7 +83,11 @@ func NewAuthorizer(db *ent.Client, opt Options) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authorizer{db: db, bus: opt.Bus, model: m, enforcers: c, decisions: opt.Decisions,
+	lag, err := lru.New[string, *tenantEnforcer](opt.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	return &Authorizer{db: db, bus: opt.Bus, model: m, enforcers: c, lagging: lag, decisions: opt.Decisions,
 		cache: newDecisionCache(opt.CachedDecisions)}, nil
 }
 
@@ -112,10 +118,12 @@ func (a *Authorizer) Close() {
 func (a *Authorizer) forget(tenantID string) {
 	if tenantID == "*" {
 		a.enforcers.Purge()
+		a.lagging.Purge()
 		a.cache.purge()
 		return
 	}
 	a.enforcers.Remove(tenantID)
+	a.lagging.Remove(tenantID)
 	a.cache.forget(a.cache.slot(tenantID))
 }
 
@@ -146,7 +154,13 @@ type tenantEnforcer struct {
 	cmu   sync.RWMutex
 	roles map[string][]string
 	max   int
+
+	loaded time.Time // when loaded while the bus lagged (see lagReuse)
 }
+
+// lagReuse is how long an enforcer loaded while the bus lags is reused: a
+// change made on another node is still seen within the 100 ms it has.
+const lagReuse = 50 * time.Millisecond
 
 func (a *Authorizer) newTenantEnforcer() *tenantEnforcer {
 	return &tenantEnforcer{roles: map[string][]string{}, max: a.decisions}
@@ -159,12 +173,19 @@ func (a *Authorizer) enforcer(ctx context.Context) (*tenantEnforcer, string, err
 	}
 	if !tenants.BusFresh(a.bus) {
 		// Change messages may be missed: decide on the policies as they
-		// are in the database now, and cache nothing.
+		// are in the database, read at most lagReuse ago, and cache no
+		// decision. (Reloading on every request would turn a lag caused by
+		// a saturated CPU into more load.)
+		if te, ok := a.lagging.Get(tenantID); ok && time.Since(te.loaded) < lagReuse {
+			return te, tenantID, nil
+		}
 		te := a.newTenantEnforcer()
 		te.e, te.err = a.load(ctx, tenantID)
 		if te.err != nil {
 			return nil, "", te.err
 		}
+		te.loaded = time.Now()
+		a.lagging.Add(tenantID, te)
 		return te, tenantID, nil
 	}
 	te, ok := a.enforcers.Get(tenantID)

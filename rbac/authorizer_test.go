@@ -317,8 +317,10 @@ func TestDecisionCacheInvalidation(t *testing.T) {
 		a.Changed(ctxA, "ten_a")
 	}
 
-	// While the bus is not fresh the cache is bypassed: a change is seen
-	// without any message, and nothing decided then is cached.
+	// While the bus is not fresh the cache is bypassed: a change made
+	// elsewhere is seen without any message (within lagReuse, the age of
+	// the enforcer loaded from the database), a change made here at once,
+	// and nothing decided then is cached.
 	if !allowed(ctxA, "user:u0") {
 		t.Fatal("u0 denied")
 	}
@@ -328,8 +330,19 @@ func TestDecisionCacheInvalidation(t *testing.T) {
 		t.Error("stale bus: answered from the cache")
 	}
 	regrant(ctxA, "u0")
+	time.Sleep(lagReuse + 10*time.Millisecond)
 	if !allowed(ctxA, "user:u0") {
-		t.Error("stale bus: the regrant is not seen")
+		t.Error("stale bus: the regrant made elsewhere is not seen after lagReuse")
+	}
+	revoke(ctxA, "u0")
+	a.Changed(ctxA, "ten_a")
+	if allowed(ctxA, "user:u0") {
+		t.Error("stale bus: a revocation made on this node is not seen at once")
+	}
+	regrant(ctxA, "u0")
+	a.Changed(ctxA, "ten_a")
+	if !allowed(ctxA, "user:u0") {
+		t.Error("stale bus: the regrant made on this node is not seen at once")
 	}
 	revoke(ctxA, "u0")
 	bus.fresh.Store(true)
