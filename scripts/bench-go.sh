@@ -15,9 +15,9 @@ BENCHTIME="${BENCHTIME:-1s}"
 WRITE_DOCS="${WRITE_DOCS:-1}"
 set -a; eval "$("$root/scripts/services.sh")"; set +a
 out="$(mktemp)"; trap 'rm -f "$out" "$out.doc"' EXIT
-cmd="go test -run '^\$' -bench 'VerifyAccess|Check|AuthenticateSecretKey|^BenchmarkVerify\$|Authenticate|HTTP|Decision|Resolve' -benchtime $BENCHTIME -timeout 60m ./auth/ ./cmd/gatehouse/ ./rbac/ ./tenants/"
-(cd "$root" && go test -run '^$' -bench 'VerifyAccess|Check|AuthenticateSecretKey|^BenchmarkVerify$|Authenticate|HTTP|Decision|Resolve' \
-  -benchtime "$BENCHTIME" -timeout 60m ./auth/ ./cmd/gatehouse/ ./rbac/ ./tenants/ 2>&1) | tee "$out"
+cmd="go test -run '^\$' -bench 'VerifyAccess|Check|AuthenticateSecretKey|^BenchmarkVerify\$|Authenticate|HTTP|Decision|AuthorizeStep|Resolve' -benchtime $BENCHTIME -timeout 60m ./auth/ ./cmd/gatehouse/ ./rbac/ ./api/ ./tenants/"
+(cd "$root" && go test -run '^$' -bench 'VerifyAccess|Check|AuthenticateSecretKey|^BenchmarkVerify$|Authenticate|HTTP|Decision|AuthorizeStep|Resolve' \
+  -benchtime "$BENCHTIME" -timeout 60m ./auth/ ./cmd/gatehouse/ ./rbac/ ./api/ ./tenants/ 2>&1) | tee "$out"
 grep -q '^FAIL' "$out" && { echo "bench-go: a benchmark failed" >&2; exit 1; }
 [ "$WRITE_DOCS" = 1 ] || exit 0
 doc="$root/docs/benchmarks.md"
