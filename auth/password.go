@@ -110,10 +110,6 @@ func NewHasher(p Argon2Params, workers int) *Hasher {
 	return &Hasher{params: p, slots: make(chan struct{}, workers), dummy: dummy}
 }
 
-// Workers returns how many hashes h runs at once, so that the composition
-// root can size the runtime's Ps around the hashing (cmd/gatehouse).
-func (h *Hasher) Workers() int { return cap(h.slots) }
-
 // Hash returns password hashed with a fresh random salt, as a PHC string:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>, both in unpadded standard
 // base64. The password is used whole, never truncated. Hash returns ctx.Err()
@@ -164,9 +160,8 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
 
 // derive runs argon2id on one pool slot. argon2.IDKey runs each segment of
 // the memory in a goroutine of its own, even for p=1, so the hashing cannot be
-// confined to a thread of lower priority (LockOSThread plus a nice value on
-// the calling goroutine leaves the work on ordinary threads); cmd/gatehouse
-// gives the runtime one P per slot beyond the cores instead.
+// confined to a thread of lower priority: LockOSThread and a nice value on the
+// calling goroutine would leave the work on ordinary threads.
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
 	// Checked first because select picks at random when both a slot and
 	// ctx.Done are ready, and a cancelled request should not start a hash.

@@ -35,7 +35,6 @@ type App struct {
 	Keys      *auth.Keys
 	APIKeys   *auth.APIKeys
 	Auth      *auth.Service
-	Hasher    *auth.Hasher
 	RBAC      *rbac.Service
 	RouteMap  *rbac.RouteMap
 	Handler   *api.Server
@@ -139,8 +138,8 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 	tokens := auth.NewTokens(a.Keys, cfg.PublicURL, cfg.Cache.Tokens)
-	a.Hasher = auth.NewHasher(auth.DefaultArgon2Params(), 0)
-	a.Auth = auth.NewService(db.Client, a.Store, a.Hasher, a.Keys, tokens, a.APIKeys, auth.Config{
+	hasher := auth.NewHasher(auth.DefaultArgon2Params(), 0)
+	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, auth.Config{
 		TokenTTL: tokenTTL, Development: cfg.Env == "development",
 	}, tel.Logger)
 	if err := a.Auth.SetMasterKey(mk); err != nil {

@@ -13,7 +13,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -128,17 +127,11 @@ func withApp(ctx context.Context, logOut io.Writer, fn func(a *App) error) error
 }
 
 func runServe(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	// Back to the runtime's default (GOMAXPROCS, else the CPUs or the
-	// container's CPU limit) before Build sizes the argon2 pool from it, so
-	// that a second serve in one process does not raise it twice.
-	runtime.SetDefaultGOMAXPROCS()
 	a, err := Build(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	_, envSet := os.LookupEnv("GOMAXPROCS")
-	runtime.GOMAXPROCS(servingProcs(runtime.GOMAXPROCS(0), runtime.NumCPU(), envSet, a.Hasher.Workers()))
 	log := a.Telemetry.Logger
 	if !cfg.NoMigrate {
 		if err := a.DB.Migrate(ctx); err != nil {
@@ -162,23 +155,6 @@ func runServe(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	return a.Serve(ctx, cfg.Addr, func(addr string) {
 		log.Info("listening", "addr", addr, "env", cfg.Env, "database", a.DB.Dialect)
 	})
-}
-
-// servingProcs returns the GOMAXPROCS to serve with: procs plus one P per
-// argon2 worker. Each hash holds a P for ~25 ms, so with procs Ps a login
-// burst takes them all and token checks queue behind it until Go preempts
-// (every 10 ms): Bearer p99 rose 3.6× during a burst in
-// scripts/bench-http.sh. With a P per worker on top, request goroutines never
-// wait for a P, and the kernel time-slices their threads with the hashing
-// ones at a finer grain. Left alone when GOMAXPROCS is set explicitly or is
-// below the CPU count (a container's CPU limit): more runnable threads than
-// the quota allows get the whole cgroup throttled, which is worse for the
-// tail than waiting for a P.
-func servingProcs(procs, cpus int, envSet bool, workers int) int {
-	if envSet || procs < cpus || workers <= 0 {
-		return procs
-	}
-	return procs + workers
 }
 
 // bootstrapDemo creates tenant demo with an admin on an empty database and
