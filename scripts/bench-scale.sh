@@ -3,7 +3,8 @@
 # policies on PostgreSQL (`gatehouse seed`), start a server on PostgreSQL +
 # Redis, warm WARM_PCT % of the tenants (a login and a Bearer call each), and
 # measure: RSS (VmRSS) idle, after warming and after the load; the p50/p99
-# of CREATIONS tenant creations (POST /platform/tenants); Bearer-call and
+# of CREATIONS tenant creations (POST /platform/tenants, alternating with as
+# many on the 10-tenant server, so that their difference is the scale's); Bearer-call and
 # /decisions latency with wrk rotating over the warm tenants — against the
 # same measurement on a 10-tenant installation, served at the same time so
 # that the wrk runs of the two alternate (bearer 10, bearer N, decisions 10,
@@ -186,17 +187,27 @@ warm "$TENANTS" "$warm_n" "$work/tokens"
 warm_s=$(awk -v a="$tw" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b-a }')
 rss_warm="$(rss_kb "$big_pid")"
 
-log "timing $CREATIONS tenant creations"
+log "timing $CREATIONS tenant creations on each server, alternating"
 load_create="$(loadavg)"
-: >"$work/create.times"
-for i in $(seq 1 "$CREATIONS"); do
-  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "$big_base/platform/tenants" \
+# create BASE I: one POST /platform/tenants; prints "status seconds".
+create() {
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "$1/platform/tenants" \
     -H "authorization: Bearer $GATEHOUSE_PLATFORM_KEY" -H 'content-type: application/json' \
-    -d "{\"slug\":\"new-$i-$$\",\"name\":\"New $i\"}" >>"$work/create.times"
+    -d "{\"slug\":\"new-$2-$$\",\"name\":\"New $2\"}"
+}
+: >"$work/create.times"; : >"$work/create10.times"
+for i in $(seq 1 "$CREATIONS"); do
+  create "$small_base" "$i" >>"$work/create10.times"
+  create "$big_base" "$i" >>"$work/create.times"
 done
-create_bad="$(awk '$1 != 200' "$work/create.times" | wc -l)"
-read -r create_p50 create_p99 create_max < <(awk '{print $2*1000}' "$work/create.times" | sort -n | awk '
-  { v[NR] = $1 } END { i50 = int(NR*0.50 + 0.999); i99 = int(NR*0.99 + 0.999); printf "%.1f %.1f %.1f\n", v[i50], v[i99], v[NR] }')
+# create_stats FILE: "p50 p99 max non-200" in ms.
+create_stats() {
+  local bad; bad="$(awk '$1 != 200' "$1" | wc -l)"
+  awk '{print $2*1000}' "$1" | sort -n | awk -v bad="$bad" '
+    { v[NR] = $1 } END { i50 = int(NR*0.50 + 0.999); i99 = int(NR*0.99 + 0.999); printf "%.1f %.1f %.1f %d\n", v[i50], v[i99], v[NR], bad }'
+}
+read -r create_p50 create_p99 create_max create_bad < <(create_stats "$work/create.times")
+read -r create10_p50 create10_p99 create10_max create10_bad < <(create_stats "$work/create10.times")
 
 log "wrk, alternating: 10 tenants, then the $warm_n warm tenants of $TENANTS"
 load_wrk="$(loadavg)"
@@ -246,6 +257,7 @@ section="$work/section.md"
   echo "| RSS at $TENANTS tenants: idle / after warming $WARM_PCT % / after the wrk runs | $(mib "$rss_idle") / $(mib "$rss_warm") / $(mib "$rss_end") |"
   echo "| RSS at 10 tenants: after warming / after its wrk runs | $(mib "$small_rss_warm") / $(mib "$small_rss") |"
   echo "| POST /platform/tenants at $TENANTS tenants ($CREATIONS, one at a time, curl) | p50 ${create_p50} ms, p99 ${create_p99} ms, max ${create_max} ms; non-200: $create_bad |"
+  echo "| POST /platform/tenants at 10 tenants, alternating with the above | p50 ${create10_p50} ms, p99 ${create10_p99} ms, max ${create10_max} ms; non-200: $create10_bad |"
   echo
   echo "Latency in ms. The two servers ran side by side and their wrk runs alternated (10 tenants first); the ratio" \
     "column is $TENANTS tenants ÷ 10 tenants (p50 / p99 / req/s)."
