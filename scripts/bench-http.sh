@@ -189,17 +189,7 @@ if [ "$CHECK" = 1 ]; then
 fi
 if [ "$WRITE_DOCS" = 1 ]; then
   doc="$root/docs/benchmarks.md"
-  begin='<!-- bench-http:begin -->'; end='<!-- bench-http:end -->'
   printf '%s\n' "$out" >"$work/section"
-  if grep -qF "$begin" "$doc"; then
-    awk -v b="$begin" -v e="$end" -v f="$work/section" '
-      BEGIN { while ((getline l < f) > 0) body = body l "\n" }
-      $0 == b { print; printf "%s", body; skip = 1; next }
-      $0 == e { skip = 0 }
-      !skip { print }' "$doc" >"$work/doc"
-    cp "$work/doc" "$doc"
-  else
-    printf '\n## HTTP\n\n%s\n%s\n%s\n' "$begin" "$out" "$end" >>"$doc"
-  fi
+  "$root/scripts/docs-section.sh" "$doc" bench-http "$work/section" HTTP
   echo "bench-http: wrote $doc" >&2
 fi

@@ -57,21 +57,6 @@ export GATEHOUSE_PLATFORM_KEY="bench-platform-key-0123456789abcdef"
 export GATEHOUSE_REDIS_URL="$GATEHOUSE_TEST_REDIS_URL"
 lifted='{"auth_ip_per_minute":100000000,"auth_ip_burst":1000000}'
 
-# write_section FILE NAME CONTENT: replace what lies between <!-- NAME:begin -->
-# and <!-- NAME:end --> in FILE with CONTENT's lines, or append the block.
-write_section() {
-  local file="$1" b="<!-- $2:begin -->" e="<!-- $2:end -->" content="$3"
-  [ -f "$file" ] || printf '# Benchmarks\n' >"$file"
-  if grep -qxF "$b" "$file" && grep -qxF "$e" "$file"; then
-    awk -v b="$b" -v e="$e" -v f="$content" '
-      $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-      $0 == e { skip = 0 }
-      !skip { print }' "$file" >"$file.tmp.$$"
-    mv "$file.tmp.$$" "$file"
-  else
-    { echo; echo "$b"; cat "$content"; echo "$e"; } >>"$file"
-  fi
-}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; } # PID
@@ -270,6 +255,6 @@ section="$work/section.md"
 cat "$section"
 
 if [ "$WRITE_DOCS" = 1 ]; then
-  write_section "$root/docs/benchmarks.md" scale "$section"
+  "$root/scripts/docs-section.sh" "$root/docs/benchmarks.md" scale "$section"
   log "wrote the scale section of docs/benchmarks.md"
 fi

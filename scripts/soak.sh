@@ -27,21 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# write_section FILE NAME CONTENT: replace what lies between <!-- NAME:begin -->
-# and <!-- NAME:end --> in FILE with CONTENT's lines, or append the block.
-write_section() {
-  local file="$1" b="<!-- $2:begin -->" e="<!-- $2:end -->" content="$3"
-  [ -f "$file" ] || printf '# Benchmarks\n' >"$file"
-  if grep -qxF "$b" "$file" && grep -qxF "$e" "$file"; then
-    awk -v b="$b" -v e="$e" -v f="$content" '
-      $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-      $0 == e { skip = 0 }
-      !skip { print }' "$file" >"$file.tmp.$$"
-    mv "$file.tmp.$$" "$file"
-  else
-    { echo; echo "$b"; cat "$content"; echo "$e"; } >>"$file"
-  fi
-}
 
 (cd "$root" && go build -o "$work/gatehouse" ./cmd/gatehouse)
 psql -q -h 127.0.0.1 -U postgres -d postgres -c "create database $db" >/dev/null
@@ -152,7 +137,7 @@ section="$work/section.md"
 } >"$section"
 cat "$section"
 if [ "$WRITE_DOCS" = 1 ]; then
-  write_section "$root/docs/benchmarks.md" soak "$section"
+  "$root/scripts/docs-section.sh" "$root/docs/benchmarks.md" soak "$section"
   log "wrote the soak section of docs/benchmarks.md"
 fi
 if [ -n "${non2xx:-}" ] && [ "${non2xx:-0}" != 0 ]; then log "FAIL: $non2xx non-2xx responses"; exit 1; fi
