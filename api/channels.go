@@ -12,13 +12,14 @@ import (
 	"github.com/gatehousehq/gatehouse/auth"
 )
 
-// requestChannels returns the sales channels a request of an API key names,
-// for the Authorizer to decide on (a partner key limited to channels may act
-// only in its own; the limit is a condition of its Casbin decision). Other
-// actors are never limited, so their requests are not read for channels.
-// pathChannel is the channel the path itself names ("" if none).
+// requestChannels returns the sales channels a request of a partner key names,
+// for the Authorizer to decide on (a key limited to channels may act only in
+// its own; the limit is a condition of its Casbin decision). Users and
+// unlimited keys are never limited, so their requests (bodies included) are
+// not read for channels. pathChannel is the channel the path itself names
+// ("" if none).
 func requestChannels(c *gin.Context, ac *auth.Context, pathChannel string) ([]string, error) {
-	if ac == nil || ac.ActorType != auth.ActorAPIKey {
+	if ac == nil || !ac.ChannelLimited {
 		return nil, nil
 	}
 	return namedChannels(c, pathChannel)
