@@ -345,8 +345,9 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 		return nil, tenants.ErrNoTenant
 	}
 	fresh := tenants.BusFresh(a.bus)
+	single := len(need) == 1 && len(channels) == 0
 	var h uint64
-	if len(need) == 1 && len(channels) == 0 {
+	if single {
 		// The common case shares its entry with the one decision it is:
 		// allowed means the subject holds a role with the policy.
 		h = a.cache.key(tenantID, subject, need[0].Resource, need[0].Operation, "")
@@ -354,7 +355,6 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 		h = a.cache.checkKey(tenantID, subject, need, channels)
 	}
 	gen := a.cache.gen(a.cache.slot(tenantID))
-	single := len(need) == 1 && len(channels) == 0
 	if fresh {
 		if d, ok := a.cache.get(h, gen); ok {
 			if d {
