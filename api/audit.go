@@ -42,7 +42,7 @@ func (s *Server) auditTrail(targetType func(c *gin.Context) string) gin.HandlerF
 			TargetID:   c.Param("id"),
 			IP:         c.ClientIP(),
 			UserAgent:  c.Request.UserAgent(),
-			RequestID:  c.Writer.Header().Get("x-request-id"),
+			RequestID:  c.Writer.Header().Get("X-Request-Id"),
 			Details:    map[string]any{"route": route},
 		}
 		if p := c.Param("provider"); p != "" && e.TargetType == "auth" {

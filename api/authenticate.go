@@ -29,7 +29,7 @@ var errMFARequired = &gatehouse.Error{Code: gatehouse.EUNAUTHENTICATED, Message:
 // secretKeyFrom extracts a secret key from Basic auth (raw sk_…, or base64 of
 // sk_… or sk_…:) or the legacy x-medusa-access-token header.
 func secretKeyFrom(c *gin.Context) string {
-	if v := strings.TrimSpace(c.GetHeader("x-medusa-access-token")); strings.HasPrefix(v, "sk_") {
+	if v := strings.TrimSpace(c.GetHeader("X-Medusa-Access-Token")); strings.HasPrefix(v, "sk_") {
 		return v
 	}
 	return ParseBasicSecret(c.GetHeader("Authorization"))
@@ -103,7 +103,9 @@ func (s *Server) authenticateFor(spec wire.AuthSpec) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		check.SetAttributes(attribute.String("auth.actor_type", ac.ActorType))
+		if check.Recording() {
+			check.SetAttributes(attribute.String("auth.actor_type", ac.ActorType))
+		}
 		check.End(ctx, observability.Allow, "ok")
 		c.Request = c.Request.WithContext(auth.NewContext(c.Request.Context(), ac))
 		c.Next()
@@ -211,7 +213,7 @@ func (s *Server) publishableKey() gin.HandlerFunc {
 // revoked, another tenant's, several values) → its "valid key" 400, a store
 // outage → 503.
 func (s *Server) checkPublishable(c *gin.Context, tn *ent.Tenant) (*auth.Publishable, error) {
-	vals := c.Request.Header.Values("x-publishable-api-key")
+	vals := c.Request.Header.Values("X-Publishable-Api-Key")
 	if len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
 		return nil, errPKRequired
 	}

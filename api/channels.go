@@ -32,7 +32,7 @@ func namedChannels(c *gin.Context, pathChannel string) ([]string, error) {
 	var ids []string
 	ids = append(ids, c.QueryArray("sales_channel_id")...)
 	ids = append(ids, c.QueryArray("sales_channel_id[]")...)
-	for _, h := range c.Request.Header.Values("x-sales-channel-id") {
+	for _, h := range c.Request.Header.Values("X-Sales-Channel-Id") {
 		for _, v := range strings.Split(h, ",") {
 			if v = strings.TrimSpace(v); v != "" {
 				ids = append(ids, v)

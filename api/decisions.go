@@ -20,7 +20,7 @@ import (
 // forwarded is the original request an API gateway asks about.
 type forwarded struct {
 	method, host, path string
-	query              url.Values
+	rawQuery           string
 	slug               string // from a /t/{slug}/ prefix of the original path
 }
 
@@ -38,8 +38,8 @@ func originalRequest(c *gin.Context) forwarded {
 		if m := h.Get("X-Forwarded-Method"); m != "" {
 			f.method = m
 		}
-	case h.Get("X-Original-URI") != "":
-		uri = h.Get("X-Original-URI")
+	case h.Get("X-Original-Uri") != "":
+		uri = h.Get("X-Original-Uri")
 		if m := h.Get("X-Original-Method"); m != "" {
 			f.method = m
 		}
@@ -56,7 +56,7 @@ func originalRequest(c *gin.Context) forwarded {
 	if err != nil || uri == "" {
 		u = &url.URL{Path: "/"}
 	}
-	f.path, f.query = u.Path, u.Query()
+	f.path, f.rawQuery = u.Path, u.RawQuery
 	if rest, ok := strings.CutPrefix(f.path, "/t/"); ok {
 		f.slug, f.path, _ = strings.Cut(rest, "/")
 		f.path = "/" + f.path
@@ -133,7 +133,7 @@ func derivedPolicy(method, path string) []rbac.Permission {
 // headers when the original request may proceed, else Medusa's 401 or 403.
 func (s *Server) decision(c *gin.Context) {
 	f := originalRequest(c)
-	tn, err := s.deps.Tenants.Resolve(c.Request.Context(), tenants.Request{Host: f.host, PathSlug: f.slug, HeaderID: c.GetHeader("x-tenant-id")})
+	tn, err := s.deps.Tenants.Resolve(c.Request.Context(), tenants.Request{Host: f.host, PathSlug: f.slug, HeaderID: c.GetHeader("X-Tenant-Id")})
 	if err != nil {
 		wire.Render(c, err)
 		return
@@ -143,7 +143,7 @@ func (s *Server) decision(c *gin.Context) {
 	// A shallow copy: the headers are only read, and the URL is replaced.
 	r := c.Request.WithContext(tenants.NewContext(c.Request.Context(), tn))
 	r.Method = f.method
-	r.URL = &url.URL{Path: f.path, RawQuery: f.query.Encode()}
+	r.URL = &url.URL{Path: f.path, RawQuery: f.rawQuery}
 	c.Request = r
 
 	var ac *auth.Context
@@ -158,7 +158,7 @@ func (s *Server) decision(c *gin.Context) {
 			return
 		}
 		channels = pk.SalesChannelIDs
-		if want := f.query.Get("sales_channel_id"); want != "" && !contains(channels, want) {
+		if want := c.Request.URL.Query().Get("sales_channel_id"); want != "" && !contains(channels, want) {
 			wire.Render(c, &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
 				Message: "Requested sales channel is not part of the publishable key"})
 			return
@@ -203,11 +203,17 @@ func (s *Server) decision(c *gin.Context) {
 			channels = ac.SalesChannels
 		}
 	}
+	// The keys are canonical; the values share one array (one allocation
+	// for the three, as every allowed request carries them).
 	h := c.Writer.Header()
-	h.Set("X-Gatehouse-Tenant", tn.ID)
 	if ac != nil {
-		h.Set("X-Gatehouse-Actor-Type", ac.ActorType)
-		h.Set("X-Gatehouse-Actor-Id", ac.ActorID)
+		v := [...]string{tn.ID, ac.ActorType, ac.ActorID}
+		vals := v[:]
+		h["X-Gatehouse-Tenant"] = vals[0:1:1]
+		h["X-Gatehouse-Actor-Type"] = vals[1:2:2]
+		h["X-Gatehouse-Actor-Id"] = vals[2:3:3]
+	} else {
+		h["X-Gatehouse-Tenant"] = []string{tn.ID}
 	}
 	if len(channels) > 0 {
 		h.Set("X-Gatehouse-Sales-Channels", strings.Join(channels, ","))

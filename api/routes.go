@@ -115,7 +115,7 @@ func (s *Server) tenant() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		slug, _ := c.Request.Context().Value(pathSlugKey{}).(string)
 		tn, err := s.deps.Tenants.Resolve(c.Request.Context(), tenants.Request{
-			Host: c.Request.Host, PathSlug: slug, HeaderID: c.GetHeader("x-tenant-id"),
+			Host: c.Request.Host, PathSlug: slug, HeaderID: c.GetHeader("X-Tenant-Id"),
 		})
 		if err != nil {
 			wire.Render(c, err)

@@ -95,13 +95,13 @@ func (s *Server) recovery() gin.HandlerFunc {
 
 func (s *Server) requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader("x-request-id")
+		id := c.GetHeader("X-Request-Id")
 		if id == "" || len(id) > 128 {
 			b := make([]byte, 12)
 			_, _ = rand.Read(b)
 			id = hex.EncodeToString(b)
 		}
-		c.Header("x-request-id", id)
+		c.Header("X-Request-Id", id)
 		ctx := observability.WithLogAttrs(c.Request.Context(), slog.String("request_id", id))
 		ctx = auth.WithClientIP(ctx, c.ClientIP())
 		c.Request = c.Request.WithContext(ctx)

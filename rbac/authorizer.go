@@ -51,6 +51,7 @@ type Authorizer struct {
 	cache     *decisionCache
 	stop      func()
 	loads     atomic.Int64
+	evals     atomic.Int64
 }
 
 // Options configures an Authorizer.
@@ -141,6 +142,10 @@ func (a *Authorizer) Changed(ctx context.Context, tenantID string) {
 // Loads returns how many enforcers this Authorizer has loaded (for tests and
 // metrics).
 func (a *Authorizer) Loads() int64 { return a.loads.Load() }
+
+// Evaluations returns how many decisions Casbin has evaluated, i.e. were not
+// answered from the decision cache (for tests and benchmarks).
+func (a *Authorizer) Evaluations() int64 { return a.evals.Load() }
 
 // tenantEnforcer is one tenant's enforcer and role cache. The enforcer is
 // never changed after loading: a change replaces the whole entry.
@@ -243,8 +248,8 @@ func (a *Authorizer) AllowedIn(ctx context.Context, subject, resource, action, c
 	h := a.cache.key(tenantID, subject, resource, action, ch)
 	gen := a.cache.gen(a.cache.slot(tenantID)) // before the enforcer: see forget
 	if fresh {
-		if d, ok := a.cache.get(h, gen); ok {
-			return d, nil
+		if v, ok := a.cache.get(h, gen); ok {
+			return v&valAllow != 0, nil
 		}
 	}
 	te, _, err := a.enforcer(ctx)
@@ -252,6 +257,7 @@ func (a *Authorizer) AllowedIn(ctx context.Context, subject, resource, action, c
 		return false, err
 	}
 	var d bool
+	a.evals.Add(1)
 	te.mu.Lock()
 	if resource == "" && action == "" {
 		// No policy needed: the channel condition alone (matcher m2).
@@ -264,7 +270,7 @@ func (a *Authorizer) AllowedIn(ctx context.Context, subject, resource, action, c
 		return false, fmt.Errorf("rbac enforce: %w", err)
 	}
 	if fresh {
-		a.cache.put(h, gen, d)
+		a.cache.put(h, gen, verdict(d))
 	}
 	return d, nil
 }
@@ -356,16 +362,15 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 	}
 	gen := a.cache.gen(a.cache.slot(tenantID))
 	if fresh {
-		if d, ok := a.cache.get(h, gen); ok {
-			if d {
+		if v, ok := a.cache.get(h, gen); ok {
+			if v&valAllow != 0 {
 				return nil, nil
 			}
-			// One policy refused: if the subject is known to hold roles,
-			// that policy is what it lacks.
-			if single {
-				if r, ok := a.cache.get(a.cache.rolesKey(tenantID, subject), gen); ok && r {
-					return []Permission{need[0]}, nil
-				}
+			// One policy refused, by a subject known to hold roles (the
+			// entry a Check stored says so; one a lone decision stored does
+			// not): that policy is what it lacks.
+			if single && v&valRoles != 0 {
+				return []Permission{need[0]}, nil
 			}
 		}
 	}
@@ -373,15 +378,16 @@ func (a *Authorizer) Check(ctx context.Context, subject string, need []Permissio
 	if !fresh || len(need) == 0 {
 		return missing, err
 	}
-	var denied *ChannelDenied
-	if err == nil || errors.As(err, &denied) {
-		// check found roles. "No roles" is never cached: a subject made on
-		// another node is confirmed against the database every time until
-		// its roles arrive here.
-		a.cache.put(a.cache.rolesKey(tenantID, subject), gen, true)
-	}
-	if err == nil && len(missing) == 0 {
-		a.cache.put(h, gen, true)
+	// "No roles" (ErrNoRoles) is never cached: a subject made on another
+	// node is confirmed against the database every time until its roles
+	// arrive here.
+	switch {
+	case err == nil && len(missing) == 0:
+		a.cache.put(h, gen, valAllow|valRoles)
+	case err == nil && single:
+		// Refused, by a subject that holds roles: the next refusal is one
+		// bucket read too, as a 403 is as common as a 200 at a gateway.
+		a.cache.put(h, gen, valRoles)
 	}
 	return missing, err
 }
@@ -492,12 +498,24 @@ type decisionBucket struct {
 	_       [8]byte
 }
 
-// val layout: bit 0 the decision, bit 1 valid, bits 2–33 the slot generation,
-// bits 34–63 the epoch.
+// val layout: bit 0 the decision, bit 1 valid, bit 2 "the subject holds
+// roles" (stored by Check, so that a refusal names what is missing without a
+// second lookup), bits 3–34 the slot generation, bits 35–63 the epoch.
 const (
 	valAllow = 1
 	valValid = 2
+	valRoles = 4
+	valFlags = valAllow | valRoles // what get returns and put stores
+	genShift = 3
 )
+
+// verdict is the flags of a lone decision.
+func verdict(allowed bool) uint64 {
+	if allowed {
+		return valAllow
+	}
+	return 0
+}
 
 // genSlots is the number of tenant generation slots (64 KiB).
 const genSlots = 1 << 14
@@ -559,20 +577,6 @@ func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, ch
 	return h
 }
 
-// rolesTag starts the cache key recording that a subject holds roles.
-const rolesTag = "\x00roles"
-
-// rolesKey returns the hash of the entry that records that subject holds at
-// least one role in tenantID.
-func (c *decisionCache) rolesKey(tenantID, subject string) uint64 {
-	var mh maphash.Hash
-	mh.SetSeed(c.seed)
-	writePart(&mh, rolesTag)
-	writePart(&mh, tenantID)
-	writePart(&mh, subject)
-	return mh.Sum64()
-}
-
 // prefetch reads h's bucket and drops the value: with many tenants the bucket
 // is rarely in the CPU cache, and the load is issued before the tenant's
 // slot is hashed and its generation read, so that work overlaps the miss
@@ -602,28 +606,30 @@ func (c *decisionCache) slot(tenantID string) uint64 {
 // Read it before deciding: a decision stored under a generation that a change
 // has since bumped is never answered.
 func (c *decisionCache) gen(slot uint64) uint64 {
-	return uint64(c.epoch.Load())<<34 | uint64(c.gens[slot].Load())<<2
+	return uint64(c.epoch.Load())<<(genShift+32) | uint64(c.gens[slot].Load())<<genShift
 }
 
-func (c *decisionCache) get(h, gen uint64) (allowed, ok bool) {
+// get returns the flags (valAllow, valRoles) stored for h under gen.
+func (c *decisionCache) get(h, gen uint64) (flags uint64, ok bool) {
 	b := &c.buckets[h&c.mask]
 	s := b.seq.Load()
 	if s&1 != 0 {
-		return false, false
+		return 0, false
 	}
 	for i := range b.entries {
 		if b.entries[i].key.Load() == h {
 			v := b.entries[i].val.Load()
-			if b.seq.Load() != s || v&^valAllow != gen|valValid {
-				return false, false
+			if b.seq.Load() != s || v&^valFlags != gen|valValid {
+				return 0, false
 			}
-			return v&valAllow != 0, true
+			return v & valFlags, true
 		}
 	}
-	return false, false
+	return 0, false
 }
 
-func (c *decisionCache) put(h, gen uint64, allowed bool) {
+// put stores flags (valAllow, valRoles) for h under gen.
+func (c *decisionCache) put(h, gen, flags uint64) {
 	b := &c.buckets[h&c.mask]
 	s := b.seq.Load()
 	if s&1 != 0 || !b.seq.CompareAndSwap(s, s+1) {
@@ -640,7 +646,7 @@ func (c *decisionCache) put(h, gen uint64, allowed bool) {
 	if w < 0 {
 		for i := range b.entries {
 			v := b.entries[i].val.Load()
-			if v&valValid == 0 || v&^(valAllow|valValid) != gen {
+			if v&valValid == 0 || v&^(valFlags|valValid) != gen {
 				w = i
 				break
 			}
@@ -649,10 +655,7 @@ func (c *decisionCache) put(h, gen uint64, allowed bool) {
 	if w < 0 {
 		w = int((s >> 1) % bucketWays)
 	}
-	v := gen | valValid
-	if allowed {
-		v |= valAllow
-	}
+	v := gen | valValid | flags&valFlags
 	b.entries[w].key.Store(h)
 	b.entries[w].val.Store(v)
 	b.seq.Store(s + 2)

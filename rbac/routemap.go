@@ -87,7 +87,8 @@ func (t *RouteTable) Match(method, path string) (*Route, bool) {
 	if t == nil {
 		return nil, false
 	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var buf [16]string // a request path's segments, on the stack
+	segs := splitPath(path, buf[:0])
 	var best *Route
 	for i := range t.routes {
 		r := &t.routes[i]
@@ -99,6 +100,20 @@ func (t *RouteTable) Match(method, path string) (*Route, bool) {
 		}
 	}
 	return best, best != nil
+}
+
+// splitPath appends the "/"-separated segments of path (trimmed of slashes)
+// to segs: strings.Split's result, without allocating for up to cap(segs).
+func splitPath(path string, segs []string) []string {
+	rest := strings.Trim(path, "/")
+	for {
+		seg, tail, more := strings.Cut(rest, "/")
+		segs = append(segs, seg)
+		if !more {
+			return segs
+		}
+		rest = tail
+	}
 }
 
 // Routes returns the table's routes.

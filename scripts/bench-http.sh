@@ -16,6 +16,10 @@
 #      WRITE_DOCS (1: replace the generated section of docs/benchmarks.md),
 #      CHECK (1: exit 1 when a route answered anything but 2xx, or nothing:
 #      make bench-smoke),
+#      PAIRS (5) and PAIR_DURATION (4s): /decisions against /healthz is also
+#      measured in PAIRS rounds of one run each, back to back, and reported
+#      as the median of the rounds' ratios (a shared machine's neighbours
+#      move one 10 s run by ±10 %; a pair sees the same neighbours),
 #      PPROF (a route name such as bearer, secret, decisions, store, login:
 #      build with -tags benchpprof and save a 5 s CPU profile of the server
 #      during that route to bench-<route>.pprof).
@@ -27,6 +31,8 @@ P99_CONNECTIONS="${P99_CONNECTIONS:-64}"
 WRITE_DOCS="${WRITE_DOCS:-1}"
 PPROF="${PPROF:-}"
 CHECK="${CHECK:-0}"
+PAIRS="${PAIRS:-5}"
+PAIR_DURATION="${PAIR_DURATION:-4s}"
 command -v wrk >/dev/null 2>&1 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }
 set -a; eval "$("$root/scripts/services.sh")"; set +a
 
@@ -132,6 +138,15 @@ for key in "${keys[@]}"; do
   [ "$PPROF" = "$key" ] && wait "$prof"
   r64[$key]="$(wrk_run "$P99_CONNECTIONS" "$DURATION" "$key")"
 done
+# /decisions ÷ /healthz in back-to-back pairs (see PAIRS above).
+pair_ratios=()
+for _ in $(seq 1 "$PAIRS"); do
+  h="$(wrk_run "$CONNECTIONS" "$PAIR_DURATION" healthz | cut -d'|' -f1)"
+  d="$(wrk_run "$CONNECTIONS" "$PAIR_DURATION" decisions | cut -d'|' -f1)"
+  pair_ratios+=("$(awk -v a="${d:-0}" -v b="${h:-0}" 'BEGIN { if (b > 0) printf "%.1f", 100*a/b; else print 0 }')")
+done
+pair_median="$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR+1)/2]; else printf "%.1f", (v[NR/2] + v[NR/2+1]) / 2 }')"
+
 # Bearer under a login burst: 8 connections of logins beside the Bearer run.
 burst_load="$(cut -d' ' -f1 /proc/loadavg)"
 wrk -t1 -c8 -d"$DURATION" --timeout 10s -s "$work/login.lua" "$base/auth/user/emailpass" >"$work/burst.out" 2>&1 &
@@ -171,6 +186,7 @@ report() {
   done
   IFS='|' read -r brps bp50 bp99 bnon _ <<<"$burst32"
   IFS='|' read -r _ _ np99 _ _ <<<"${r64[bearer]}"
+  echo "| /decisions ÷ /healthz, $PAIRS back-to-back pairs of \`wrk -c$CONNECTIONS -d$PAIR_DURATION\` | — | — | — | — | — | median $pair_median % (rounds: $(IFS=,; echo "${pair_ratios[*]}" | sed 's/,/ %, /g') %) |"
   echo "| Bearer /admin/users/me at c$P99_CONNECTIONS during a login burst (8 connections, $burst_rps logins/s) | $brps | $(ms "$bp50") ms | $(ms "$bp99") ms | — | $bnon | p99 $(awk -v a="$(ms "$bp99")" -v b="$(ms "$np99")" 'BEGIN { if (b > 0) printf "%.1f×", a/b }') the quiet p99 (load $burst_load) |"
 }
 out="$(report)"

@@ -67,8 +67,8 @@ type Registry struct {
 	hooks      []CreateHook
 
 	byID    *expirable.LRU[string, *ent.Tenant]
-	byKey   *expirable.LRU[string, string] // "slug:acme" / "host:shop.acme.test" → id
-	missing *expirable.LRU[string, struct{}]
+	byKey   *expirable.LRU[lookupKey, string] // slug acme / host shop.acme.test → id
+	missing *expirable.LRU[lookupKey, struct{}]
 	stop    func()
 	// gen changes on every forget: a database read that began before a
 	// change was announced must not be cached after it.
@@ -97,7 +97,7 @@ func NewRegistry(db *ent.Client, opt Options) *Registry {
 		opt.CacheTTL = 30 * time.Second
 	}
 	byID := expirable.NewLRU[string, *ent.Tenant](opt.CacheSize, nil, opt.CacheTTL)
-	byKey := expirable.NewLRU[string, string](opt.CacheSize*3, nil, opt.CacheTTL)
+	byKey := expirable.NewLRU[lookupKey, string](opt.CacheSize*3, nil, opt.CacheTTL)
 	return &Registry{
 		db:         db,
 		baseDomain: strings.ToLower(strings.Trim(opt.BaseDomain, ".")),
@@ -106,7 +106,7 @@ func NewRegistry(db *ent.Client, opt Options) *Registry {
 		byKey:      byKey,
 		// A short-lived negative cache keeps a flood of unknown hosts from
 		// becoming a flood of queries; creates clear it.
-		missing: expirable.NewLRU[string, struct{}](10000, nil, 2*time.Second),
+		missing: expirable.NewLRU[lookupKey, struct{}](10000, nil, 2*time.Second),
 	}
 }
 
@@ -295,14 +295,36 @@ func (r *Registry) FindBySlugOrID(ctx context.Context, s string) (*ent.Tenant, e
 	if strings.HasPrefix(s, "ten_") {
 		return r.FindByID(ctx, s)
 	}
-	return r.lookup(ctx, "slug:"+strings.ToLower(s), tenant.Slug(strings.ToLower(s)))
+	return r.lookup(ctx, lookupKey{bySlug, strings.ToLower(s)})
 }
 
 func (r *Registry) findByHost(ctx context.Context, host string) (*ent.Tenant, error) {
-	return r.lookup(ctx, "host:"+host, tenant.HasDomainsWith(domain.Host(host)))
+	return r.lookup(ctx, lookupKey{byHost, host})
 }
 
-func (r *Registry) lookup(ctx context.Context, key string, where ...predicate.Tenant) (*ent.Tenant, error) {
+// lookupKey names a tenant by slug or by domain in the registry's caches (a
+// struct, not "slug:"+name: a cached resolution allocates nothing).
+type lookupKey struct {
+	by   lookupBy
+	name string
+}
+
+type lookupBy uint8
+
+const (
+	bySlug lookupBy = iota
+	byHost
+)
+
+// where is the query of k, built only when the caches miss.
+func (k lookupKey) where() predicate.Tenant {
+	if k.by == byHost {
+		return tenant.HasDomainsWith(domain.Host(k.name))
+	}
+	return tenant.Slug(k.name)
+}
+
+func (r *Registry) lookup(ctx context.Context, key lookupKey) (*ent.Tenant, error) {
 	fresh := BusFresh(r.bus)
 	if fresh {
 		if id, ok := r.byKey.Get(key); ok {
@@ -313,7 +335,7 @@ func (r *Registry) lookup(ctx context.Context, key string, where ...predicate.Te
 		}
 	}
 	gen := r.gen.Load()
-	id, err := r.db.Tenant.Query().Where(where...).OnlyID(SystemContext(ctx, "resolve tenant"))
+	id, err := r.db.Tenant.Query().Where(key.where()).OnlyID(SystemContext(ctx, "resolve tenant"))
 	if ent.IsNotFound(err) {
 		if fresh && r.gen.Load() == gen {
 			r.missing.Add(key, struct{}{})
