@@ -57,7 +57,7 @@ func TestAuthCheckSpans(t *testing.T) {
 		s := checks[0]
 		attrs := map[attribute.Key]string{}
 		for _, kv := range s.Attributes() {
-			attrs[kv.Key] = kv.Value.Emit()
+			attrs[kv.Key] = kv.Value.String()
 		}
 		if attrs["auth.method"] != tc.method || attrs["auth.decision"] != tc.decision || attrs["auth.reason"] != tc.reason || attrs["tenant.id"] != tn.ID {
 			t.Errorf("%s: auth.check attributes = %v, want method %s, decision %s, reason %s, tenant %s", tc.name, attrs, tc.method, tc.decision, tc.reason, tn.ID)
@@ -70,7 +70,7 @@ func TestAuthCheckSpans(t *testing.T) {
 	found := false
 	for _, s := range rec.Ended() {
 		for _, kv := range s.Attributes() {
-			found = found || (s.Name() == "auth.check" && kv.Key == "auth.reason" && kv.Value.Emit() == "revoked")
+			found = found || (s.Name() == "auth.check" && kv.Key == "auth.reason" && kv.Value.String() == "revoked")
 		}
 	}
 	if !found {
@@ -80,7 +80,7 @@ func TestAuthCheckSpans(t *testing.T) {
 	for _, s := range rec.Ended() {
 		for _, kv := range s.Attributes() {
 			for _, sec := range secrets {
-				if sec != "" && strings.Contains(kv.Value.Emit(), sec) {
+				if sec != "" && strings.Contains(kv.Value.String(), sec) {
 					t.Errorf("span %s attribute %s contains a secret", s.Name(), kv.Key)
 				}
 			}

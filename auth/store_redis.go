@@ -190,7 +190,7 @@ func (s *RedisStore) checkExpiring(ctx context.Context, q RevocationQuery) (Revo
 		}
 		return v, until, true, nil
 	}
-	v, until, ok, err := found(0)
+	_, until, ok, err := found(0)
 	if err != nil {
 		return RevocationState{}, revExpiry{}, err
 	}
@@ -199,7 +199,7 @@ func (s *RedisStore) checkExpiring(ctx context.Context, q RevocationQuery) (Revo
 		return RevocationState{}, revExpiry{}, err
 	}
 	st.SIDRevoked, ex.sid = ok, until
-	if v, until, ok, err = found(2); err != nil {
+	if v, until, ok, err := found(2); err != nil {
 		return RevocationState{}, revExpiry{}, err
 	} else if ok {
 		ms, err := strconv.ParseInt(v, 10, 64)

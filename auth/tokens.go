@@ -83,7 +83,6 @@ type Tokens struct {
 	publicURL string
 	seed      maphash.Seed
 	cache     *lru.Cache[uint64, verified]
-	parsers   map[string]*jwt.Parser
 	now       func() time.Time
 }
 

@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -581,10 +580,11 @@ func publicKey(t *testing.T, k auth.JWK) any {
 		return ed25519.PublicKey(b64d(t, k.X))
 	case "EC":
 		raw := append([]byte{4}, append(b64d(t, k.X), b64d(t, k.Y)...)...)
-		if _, err := ecdh.P256().NewPublicKey(raw); err != nil {
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw)
+		if err != nil {
 			t.Fatalf("EC JWK is not a P-256 point: %v", err)
 		}
-		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(b64d(t, k.X)), Y: new(big.Int).SetBytes(b64d(t, k.Y))}
+		return pub
 	case "RSA":
 		return &rsa.PublicKey{N: new(big.Int).SetBytes(b64d(t, k.N)), E: int(new(big.Int).SetBytes(b64d(t, k.E)).Int64())}
 	}

@@ -27,7 +27,7 @@ func TestServiceNameFromEnvironment(t *testing.T) {
 		}
 		attrs := map[string]string{}
 		for _, kv := range spans[0].Resource().Attributes() {
-			attrs[string(kv.Key)] = kv.Value.Emit()
+			attrs[string(kv.Key)] = kv.Value.String()
 		}
 		return attrs[string(semconv.ServiceNameKey)], attrs
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -132,7 +131,6 @@ type RouteMap struct {
 	db    *ent.Client
 	bus   tenants.Bus
 	cache *expirable.LRU[string, *RouteTable]
-	mu    sync.Mutex
 	stop  func()
 }
 

@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -512,14 +511,13 @@ type load struct {
 
 // request is one request a load worker sends.
 type request struct {
-	name, node   string
-	client       *http.Client
-	method, url  string
-	h            headers
-	body         any
-	okStatus     int
-	onOK         func(body []byte)
-	allowRefused bool
+	name, node  string
+	client      *http.Client
+	method, url string
+	h           headers
+	body        any
+	okStatus    int
+	onOK        func(body []byte)
 }
 
 func startLoad(workers int, pick func(worker, i int) request) *load {
@@ -567,9 +565,6 @@ func (l *load) finish() []result {
 	defer l.mu.Unlock()
 	return l.results
 }
-
-// isRefused reports whether err is a refused connection.
-func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
 // waitFor polls cond every few ms until it holds or d passes, and returns
 // how long it took (or false).

@@ -2,7 +2,6 @@ package authroutes_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -216,13 +215,6 @@ func sessionCookie(t *testing.T, r *apitest.Response) *http.Cookie {
 	}
 	t.Fatalf("no connect.sid cookie in Set-Cookie %q", r.Header.Values("Set-Cookie"))
 	return nil
-}
-
-func randomPassword(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // TestLoginErrors covers items 1-3: exact 401 bodies, no enumeration.
