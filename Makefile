@@ -104,8 +104,8 @@ bench: ## Go benchmarks of every hot path, wrk against a server, then the 10,000
 	scripts/bench-scale.sh
 
 .PHONY: bench-smoke
-bench-smoke: ## the HTTP benchmark for 2 s per route, failing on any non-2xx answer; docs untouched
-	DURATION=2s PAIRS=1 PAIR_DURATION=2s WRITE_DOCS=0 CHECK=1 scripts/bench-http.sh
+bench-smoke: ## the HTTP benchmark for 1 s per route, failing on any non-2xx answer; docs untouched
+	DURATION=1s PAIRS=1 PAIR_DURATION=1s WRITE_DOCS=0 CHECK=1 scripts/bench-http.sh
 
 .PHONY: web
 web: ## build the admin console into web/dist (Node.js 20+); the next go build embeds it
