@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/database/dbtest"
 	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/internal/benchscale"
 	"github.com/gatehousehq/gatehouse/internal/latency"
 	"github.com/gatehousehq/gatehouse/observability"
 	"github.com/gatehousehq/gatehouse/rbac"
@@ -32,17 +31,7 @@ import (
 // p50-ns. rbac's
 // BenchmarkDecision times Authorizer.Check alone, cached and cold.
 func BenchmarkAuthorizeStep(b *testing.B) {
-	counts := []int{10, 1000, 10000}
-	if v := os.Getenv("GATEHOUSE_BENCH_TENANTS"); v != "" {
-		counts = nil
-		for _, f := range strings.Split(v, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				b.Fatalf("GATEHOUSE_BENCH_TENANTS=%q: %v", v, err)
-			}
-			counts = append(counts, n)
-		}
-	}
+	counts := benchscale.TenantCounts(b)
 	tel, err := observability.New(context.Background(), observability.Config{}, io.Discard)
 	if err != nil {
 		b.Fatal(err)
@@ -100,7 +89,7 @@ func BenchmarkAuthorizeStep(b *testing.B) {
 				lat.Record(d)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(lat.Quantile(0.5).Nanoseconds()), "p50-ns")
+			lat.ReportMedian(b)
 		})
 	}
 }

@@ -763,7 +763,7 @@ func tenantOf(ctx context.Context) (*ent.Tenant, error) {
 	return tn, nil
 }
 
-// hashEqual compares two digests in constant time.
+// hashEqual compares two secrets (digests, token signatures) in constant time.
 func hashEqual(a, b string) bool {
 	// subtle.ConstantTimeCompare's loop, on strings: converting to []byte
 	// would allocate for anything over 32 bytes, on every request.

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehousehq/gatehouse/database/dbtest"
+	"github.com/gatehousehq/gatehouse/internal/benchscale"
 	"github.com/gatehousehq/gatehouse/internal/latency"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
@@ -31,24 +29,15 @@ import (
 // is the decision, not the benchmark fetching its fixtures from memory.
 // BenchmarkDecisionCache times the cache with cold keys as well.
 func BenchmarkDecision(b *testing.B) {
-	counts := []int{10, 1000, 10000}
-	if v := os.Getenv("GATEHOUSE_BENCH_TENANTS"); v != "" {
-		counts = nil
-		for _, f := range splitComma(v) {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				b.Fatalf("GATEHOUSE_BENCH_TENANTS=%q: %v", v, err)
-			}
-			counts = append(counts, n)
-		}
-	}
+	counts := benchscale.TenantCounts(b)
 	const subjects = 10
 	need := []Permission{{Resource: "r2", Operation: "update"}}
 	for _, n := range counts {
 		db := dbtest.Open(b).Client
-		ids := tenantIDs(n)
-		for _, id := range ids {
-			seedTenant(b, db, id, 100)
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("ten_%05d", i)
+			seedTenant(b, db, ids[i], 100)
 		}
 		a, err := NewAuthorizer(db, Options{Tenants: n})
 		if err != nil {
@@ -93,7 +82,7 @@ func BenchmarkDecision(b *testing.B) {
 				lat.Record(d)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(lat.Quantile(0.5).Nanoseconds()), "p50-ns")
+			lat.ReportMedian(b)
 			// Calls Casbin evaluated: all of them when cold; when cached, the
 			// decisions the cache lost to a full bucket.
 			b.ReportMetric(float64(a.Evaluations()-evals)/float64(b.N), "evals/op")
@@ -113,37 +102,6 @@ func BenchmarkDecision(b *testing.B) {
 			b.Errorf("%d tenants: %d enforcer loads, want %d (one each: none evicted)", n, got, n)
 		}
 	}
-}
-
-// tenantIDs returns ten_00000… ten_{n-1}, in one block of memory: read
-// before each timed call, ids scattered over a heap of 10,000 loaded
-// enforcers would cost the benchmark a cache and TLB miss of its own per
-// call, and evict the translations of the decision table it then times.
-func tenantIDs(n int) []string {
-	var all strings.Builder
-	for i := range n {
-		fmt.Fprintf(&all, "ten_%05d", i)
-	}
-	block, w := all.String(), len(all.String())/max(n, 1)
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = block[i*w : (i+1)*w]
-	}
-	return ids
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // BenchmarkDecisionCache measures the flat cache alone (hash and lookup, no

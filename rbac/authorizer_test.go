@@ -217,7 +217,7 @@ func BenchmarkAllowed(b *testing.B) {
 				lat.Record(time.Since(start))
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(lat.Quantile(0.5).Nanoseconds()), "p50-ns")
+			lat.ReportMedian(b)
 		}
 		b.Run(fmt.Sprintf("tenants=%d/cached", n), func(b *testing.B) { run(b, nil) })
 		b.Run(fmt.Sprintf("tenants=%d/cold", n), func(b *testing.B) {

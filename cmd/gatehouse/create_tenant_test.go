@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehousehq/gatehouse/auth"
-	"github.com/gatehousehq/gatehouse/database/dbtest"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/rbacpolicy"
 	"github.com/gatehousehq/gatehouse/ent/rbacrole"
@@ -20,22 +17,6 @@ import (
 	"github.com/gatehousehq/gatehouse/rbac"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
-
-// createEnv points the App at a fresh database: PostgreSQL when
-// GATEHOUSE_TEST_POSTGRES_URL is set, a SQLite file otherwise.
-func createEnv(tb testing.TB) {
-	tb.Helper()
-	u := filepath.Join(tb.TempDir(), "create.db")
-	if pg := dbtest.URL(tb); strings.HasPrefix(pg, "postgres") {
-		tb.Setenv("GATEHOUSE_DATABASE_URL", pg)
-	} else {
-		tb.Setenv("GATEHOUSE_DATABASE_URL", "sqlite:"+u)
-	}
-	tb.Setenv("GATEHOUSE_ENV", "test")
-	tb.Setenv("GATEHOUSE_REDIS_URL", "")
-	tb.Setenv("GATEHOUSE_MASTER_KEY", "create-test-master-key-0123456789abcdef")
-	tb.Setenv("GATEHOUSE_LOG_LEVEL", "warn")
-}
 
 // ownedRows counts what the tenant id owns of each table tenant creation
 // writes to.
@@ -67,7 +48,7 @@ func countOwned(ctx context.Context, db *ent.Client, id string) (ownedRows, erro
 // (two signing keys, the built-in roles and policies, written in bulk) and
 // that a failing create hook leaves nothing of it behind.
 func TestCreateTenant(t *testing.T) {
-	createEnv(t)
+	freshEnv(t)
 	ctx := context.Background()
 	var logs bytes.Buffer
 	err := withApp(ctx, &logs, func(a *App) error {
@@ -145,7 +126,7 @@ func TestCreateTenant(t *testing.T) {
 // wiring (signing keys and built-in roles in the creation transaction),
 // reporting the p50 and p99 of single creations.
 func BenchmarkCreateTenant(b *testing.B) {
-	createEnv(b)
+	freshEnv(b)
 	ctx := context.Background()
 	var logs bytes.Buffer
 	err := withApp(ctx, &logs, func(a *App) error {

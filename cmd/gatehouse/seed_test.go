@@ -14,24 +14,24 @@ import (
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
-// seedEnv points the CLI at a fresh database: PostgreSQL when
+// freshEnv points the CLI and the App at a fresh database: PostgreSQL when
 // GATEHOUSE_TEST_POSTGRES_URL is set, a SQLite file otherwise.
-func seedEnv(t *testing.T) {
-	t.Helper()
-	u := filepath.Join(t.TempDir(), "seed.db")
-	if pg := dbtest.URL(t); strings.HasPrefix(pg, "postgres") {
-		t.Setenv("GATEHOUSE_DATABASE_URL", pg)
+func freshEnv(tb testing.TB) {
+	tb.Helper()
+	u := filepath.Join(tb.TempDir(), "gatehouse.db")
+	if pg := dbtest.URL(tb); strings.HasPrefix(pg, "postgres") {
+		tb.Setenv("GATEHOUSE_DATABASE_URL", pg)
 	} else {
-		t.Setenv("GATEHOUSE_DATABASE_URL", "sqlite:"+u)
+		tb.Setenv("GATEHOUSE_DATABASE_URL", "sqlite:"+u)
 	}
-	t.Setenv("GATEHOUSE_ENV", "test")
-	t.Setenv("GATEHOUSE_REDIS_URL", "")
-	t.Setenv("GATEHOUSE_MASTER_KEY", "seed-test-master-key-0123456789abcdef")
-	t.Setenv("GATEHOUSE_LOG_LEVEL", "warn")
+	tb.Setenv("GATEHOUSE_ENV", "test")
+	tb.Setenv("GATEHOUSE_REDIS_URL", "")
+	tb.Setenv("GATEHOUSE_MASTER_KEY", "cli-test-master-key-0123456789abcdef")
+	tb.Setenv("GATEHOUSE_LOG_LEVEL", "warn")
 }
 
 func TestSeed(t *testing.T) {
-	seedEnv(t)
+	freshEnv(t)
 	ctx := context.Background()
 	args := []string{"seed", "--tenants", "3", "--users-per-tenant", "4", "--policies", "5", "--roles", "2", "--prefix", "st", "--password", "correct-horse-9"}
 	var out, errb bytes.Buffer
@@ -116,7 +116,7 @@ func TestSeed(t *testing.T) {
 }
 
 func TestSeedRejectsBadOptions(t *testing.T) {
-	seedEnv(t)
+	freshEnv(t)
 	for _, args := range [][]string{
 		{"seed", "--tenants", "-1"},
 		{"seed", "--prefix", "Bad Prefix"},

@@ -11,6 +11,7 @@ package latency
 
 import (
 	"math/bits"
+	"testing"
 	"time"
 )
 
@@ -54,6 +55,11 @@ func (r *Recorder) Quantile(q float64) time.Duration {
 		}
 	}
 	return time.Duration(lower(len(r.counts) - 1))
+}
+
+// ReportMedian reports the median of the run as b's "p50-ns" metric.
+func (r *Recorder) ReportMedian(b *testing.B) {
+	b.ReportMetric(float64(r.Quantile(0.5).Nanoseconds()), "p50-ns")
 }
 
 func index(ns int64) int {
