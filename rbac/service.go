@@ -96,6 +96,20 @@ type RoleFilter struct {
 
 // FindRoles returns a page of the tenant's roles and the total count.
 func (s *Service) FindRoles(ctx context.Context, f RoleFilter) ([]*ent.RBACRole, int, error) {
+	q := s.roleQuery(f)
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count roles: %w", err)
+	}
+	rs, err := q.Offset(f.Offset).Limit(f.Limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list roles: %w", err)
+	}
+	return rs, n, nil
+}
+
+// roleQuery selects the roles of f (not its page), in list order.
+func (s *Service) roleQuery(f RoleFilter) *ent.RBACRoleQuery {
 	q := s.db.RBACRole.Query()
 	if f.Q != "" {
 		q = q.Where(rbacrole.Or(rbacrole.NameContainsFold(f.Q), rbacrole.DescriptionContainsFold(f.Q)))
@@ -109,15 +123,94 @@ func (s *Service) FindRoles(ctx context.Context, f RoleFilter) ([]*ent.RBACRole,
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacrole.RoleIDIn(f.IDs...))
 	}
-	n, err := q.Clone().Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count roles: %w", err)
-	}
-	rs, err := q.Order(ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	return q.Order(ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID))
+}
+
+// AssignableRoles returns the page f asks for of the roles of f that actor
+// may assign, and how many there are: those whose every policy, their
+// parents' included, actor holds (Medusa's GET /admin/rbac/roles/assignable;
+// AssignRoles refuses the others). A role without policies grants nothing,
+// so anyone may assign it; an actor without roles may assign no other.
+func (s *Service) AssignableRoles(ctx context.Context, actor string, f RoleFilter) ([]*ent.RBACRole, int, error) {
+	roles, err := s.roleQuery(f).All(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list roles: %w", err)
 	}
-	return rs, n, nil
+	parents, err := s.db.RBACRole.Query().All(ctx) // parents may lie outside f
+	if err != nil {
+		return nil, 0, fmt.Errorf("list roles: %w", err)
+	}
+	parent := make(map[string]string, len(parents))
+	for _, r := range parents {
+		if r.ParentID != nil {
+			parent[r.RoleID] = *r.ParentID
+		}
+	}
+	links, err := s.db.RBACRolePolicy.Query().All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("role policies: %w", err)
+	}
+	pols, err := s.db.RBACPolicy.Query().All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list policies: %w", err)
+	}
+	byID := make(map[string]*ent.RBACPolicy, len(pols))
+	for _, p := range pols {
+		byID[p.PolicyID] = p
+	}
+	granted := map[string][]*ent.RBACPolicy{}
+	for _, l := range links {
+		if p := byID[l.PolicyID]; p != nil {
+			granted[l.RoleID] = append(granted[l.RoleID], p)
+		}
+	}
+	held := s.holds(ctx, actor)
+	var out []*ent.RBACRole
+	for _, r := range roles {
+		ok := true
+		seen := map[string]bool{}
+		for cur := r.RoleID; ok && cur != "" && !seen[cur]; cur = parent[cur] {
+			seen[cur] = true
+			for _, p := range granted[cur] {
+				if ok, err = held(p); err != nil {
+					return nil, 0, err
+				} else if !ok {
+					break
+				}
+			}
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return pageOf(out, f.Offset, f.Limit), len(out), nil
+}
+
+// holds returns a function telling whether actor holds a policy (as mayGrant
+// decides it: a wildcard policy only through the same wildcard), each
+// answered once.
+func (s *Service) holds(ctx context.Context, actor string) func(*ent.RBACPolicy) (bool, error) {
+	known := map[Permission]bool{}
+	return func(p *ent.RBACPolicy) (bool, error) {
+		perm := Permission{p.Resource, p.Operation}
+		if ok, done := known[perm]; done {
+			return ok, nil
+		}
+		err := s.mayGrant(ctx, actor, []*ent.RBACPolicy{p}, ErrForbidden)
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.EFORBIDDEN {
+			return false, err
+		}
+		known[perm] = err == nil
+		return err == nil, nil
+	}
+}
+
+// pageOf returns the page [offset, offset+limit) of xs.
+func pageOf[T any](xs []T, offset, limit int) []T {
+	if offset >= len(xs) {
+		return nil
+	}
+	return xs[offset:min(len(xs), offset+limit)]
 }
 
 // FindRoleByID returns a role by its role id. Errors: not_found.
@@ -332,6 +425,43 @@ type PolicyFilter struct {
 
 // FindPolicies returns a page of the tenant's policies and the total count.
 func (s *Service) FindPolicies(ctx context.Context, f PolicyFilter) ([]*ent.RBACPolicy, int, error) {
+	q := s.policyQuery(f)
+	n, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count policies: %w", err)
+	}
+	ps, err := q.Offset(f.Offset).Limit(f.Limit).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list policies: %w", err)
+	}
+	return ps, n, nil
+}
+
+// AssignablePolicies returns the page f asks for of the policies of f that
+// actor may grant (to a role it creates or changes), and how many there are
+// (Medusa's GET /admin/rbac/policies/assignable): the policies it holds, a
+// wildcard policy only through the same wildcard.
+func (s *Service) AssignablePolicies(ctx context.Context, actor string, f PolicyFilter) ([]*ent.RBACPolicy, int, error) {
+	ps, err := s.policyQuery(f).All(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list policies: %w", err)
+	}
+	held := s.holds(ctx, actor)
+	var out []*ent.RBACPolicy
+	for _, p := range ps {
+		ok, err := held(p)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return pageOf(out, f.Offset, f.Limit), len(out), nil
+}
+
+// policyQuery selects the policies of f (not its page), in list order.
+func (s *Service) policyQuery(f PolicyFilter) *ent.RBACPolicyQuery {
 	q := s.db.RBACPolicy.Query()
 	if f.Q != "" {
 		q = q.Where(rbacpolicy.Or(rbacpolicy.KeyContainsFold(f.Q), rbacpolicy.NameContainsFold(f.Q)))
@@ -348,15 +478,7 @@ func (s *Service) FindPolicies(ctx context.Context, f PolicyFilter) ([]*ent.RBAC
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacpolicy.PolicyIDIn(f.IDs...))
 	}
-	n, err := q.Clone().Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count policies: %w", err)
-	}
-	ps, err := q.Order(ent.Asc(rbacpolicy.FieldKey)).Offset(f.Offset).Limit(f.Limit).All(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list policies: %w", err)
-	}
-	return ps, n, nil
+	return q.Order(ent.Asc(rbacpolicy.FieldKey))
 }
 
 // FindPolicyByID returns a policy by its policy id. Errors: not_found.

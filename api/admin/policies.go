@@ -51,6 +51,7 @@ var Policies = map[string][]rbac.Permission{
 
 	"GET /admin/rbac/roles":                            need("rbac_role:read"),
 	"POST /admin/rbac/roles":                           need(), // escalation is checked by rbac.Service
+	"GET /admin/rbac/roles/assignable":                 need("rbac_role:read"),
 	"GET /admin/rbac/roles/:id":                        need("rbac_role:read"),
 	"POST /admin/rbac/roles/:id":                       need("rbac_role:update"),
 	"DELETE /admin/rbac/roles/:id":                     need("rbac_role:delete"),
@@ -60,6 +61,7 @@ var Policies = map[string][]rbac.Permission{
 	"GET /admin/rbac/policies":                         need("rbac_policy:read"),
 	"GET /admin/rbac/route-map":                        need("rbac_policy:read"),
 	"PUT /admin/rbac/route-map":                        need("rbac_policy:update"),
+	"GET /admin/rbac/policies/assignable":              need("rbac_policy:read"),
 	"GET /admin/rbac/policies/:id":                     need("rbac_policy:read"),
 	"POST /admin/rbac/policies":                        need("rbac_policy:create"),
 	"POST /admin/rbac/policies/:id":                    need("rbac_policy:update"),

@@ -54,6 +54,22 @@ func toPolicy(p *ent.RBACPolicy) policyJSON {
 		Description: p.Description, Metadata: p.Metadata, CreatedAt: isoTime(p.CreatedAt), UpdatedAt: isoTime(p.UpdatedAt)}
 }
 
+// assignableRoleJSON and assignablePolicyJSON are the fields Medusa's
+// /assignable lists return (AdminRbacAssignableRolesListResponse, …).
+type assignableRoleJSON struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+}
+
+type assignablePolicyJSON struct {
+	ID          string  `json:"id"`
+	Key         string  `json:"key"`
+	Resource    string  `json:"resource"`
+	Operation   string  `json:"operation"`
+	Description *string `json:"description"`
+}
+
 type rolePolicyJSON struct {
 	ID        string      `json:"id"`
 	RoleID    string      `json:"role_id"`
@@ -217,6 +233,23 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		c.JSON(http.StatusOK, gin.H{"role": toRole(role)})
 		return nil
 	}))
+	g.GET("/rbac/roles/assignable", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
+			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+		if err != nil {
+			return err
+		}
+		out := make([]assignableRoleJSON, 0, len(rs))
+		for _, x := range rs {
+			out = append(out, assignableRoleJSON{ID: x.RoleID, Name: x.Name, Description: x.Description})
+		}
+		c.JSON(http.StatusOK, gin.H{"roles": out, "count": n})
+		return nil
+	}))
 	g.GET("/rbac/roles/:id", wire.H(func(c *gin.Context) error {
 		role, err := r.FindRoleByID(c.Request.Context(), c.Param("id"))
 		if err != nil {
@@ -311,6 +344,23 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 			out = append(out, toPolicy(x))
 		}
 		c.JSON(http.StatusOK, gin.H{"policies": out, "count": n, "offset": p.Offset, "limit": p.Limit})
+		return nil
+	}))
+	g.GET("/rbac/policies/assignable", wire.H(func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 20)
+		if err != nil {
+			return err
+		}
+		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
+			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+		if err != nil {
+			return err
+		}
+		out := make([]assignablePolicyJSON, 0, len(ps))
+		for _, x := range ps {
+			out = append(out, assignablePolicyJSON{ID: x.PolicyID, Key: x.Key, Resource: x.Resource, Operation: x.Operation, Description: x.Description})
+		}
+		c.JSON(http.StatusOK, gin.H{"policies": out, "count": n})
 		return nil
 	}))
 	g.GET("/rbac/policies/:id", wire.H(func(c *gin.Context) error {

@@ -258,3 +258,104 @@ func TestRBACMoreTenantIsolation(t *testing.T) {
 		t.Errorf("A's policy roles = %v, want [%s]", got, role)
 	}
 }
+
+// TestRBACAssignable: GET /admin/rbac/roles/assignable and
+// /admin/rbac/policies/assignable (js-sdk listAssignable) list exactly what
+// the escalation guards let the caller assign: every listed role can be
+// given to a user, every other one is refused with 403; parents count, and a
+// wildcard policy is held only through the same wildcard. Filters and the
+// page apply after the filtering (count is of the assignable ones); bad
+// paging is a 400; another tenant's roles never appear.
+func TestRBACAssignable(t *testing.T) {
+	env := apitest.New(t)
+	a := env.Tenant(t, "acme")
+	b := env.Tenant(t, "globex")
+	_, superTok := env.Admin(t, a, "super@acme.test", "correct horse 1")
+	_, bTok := env.Admin(t, b, "super@globex.test", "correct horse 1")
+
+	manager := mkRole(t, env, a, superTok, "managers", "user:read", "user:update", "rbac_role:read", "rbac_role:update", "rbac_policy:read")
+	_, mgrTok := inviteWith(t, env, a, superTok, "mgr@acme.test", manager)
+	small := mkRole(t, env, a, superTok, "user readers", "user:read")
+	empty := mkRole(t, env, a, superTok, "nothing")
+	child := mkRole(t, env, a, superTok, "child of readers")
+	wantStatus(t, "child's parent", env.Do(t, "POST", "/admin/rbac/roles/"+child, map[string]any{"parent_id": small}, as(a, superTok)...), 200)
+	viewerChild := mkRole(t, env, a, superTok, "child of viewer")
+	wantStatus(t, "viewer child's parent", env.Do(t, "POST", "/admin/rbac/roles/"+viewerChild, map[string]any{"parent_id": rbac.RoleViewer}, as(a, superTok)...), 200)
+	wantStatus(t, "user:* policy", env.Do(t, "POST", "/admin/rbac/policies",
+		map[string]any{"key": "user:*", "resource": "user", "operation": "*"}, as(a, superTok)...), 200)
+	wildcard := mkRole(t, env, a, superTok, "all of users", "user:*")
+
+	all := ids(list(t, wantStatus(t, "all roles", env.Do(t, "GET", "/admin/rbac/roles?limit=100", nil, as(a, superTok)...), 200), "roles"))
+	superList := wantStatus(t, "super's assignable roles", env.Do(t, "GET", "/admin/rbac/roles/assignable?limit=100", nil, as(a, superTok)...), 200)
+	if got := ids(list(t, superList, "roles")); !slices.Equal(got, all) {
+		t.Errorf("super admin may assign %v, want every role %v", got, all)
+	}
+
+	got := wantStatus(t, "manager's assignable roles", env.Do(t, "GET", "/admin/rbac/roles/assignable", nil, as(a, mgrTok)...), 200)
+	want := []string{manager, small, empty, child}
+	if gotIDs := ids(list(t, got, "roles")); !slices.Equal(gotIDs, want) || got["count"] != float64(len(want)) {
+		t.Errorf("manager may assign %v (count %v), want %v", gotIDs, got["count"], want)
+	}
+	for _, r := range list(t, got, "roles") {
+		if len(r) != 3 || r["name"] == nil {
+			t.Errorf("assignable role %v: want exactly id, name, description", r)
+		}
+	}
+	// The list is the guard: each listed role is accepted, each other refused.
+	uid, _ := inviteWith(t, env, a, superTok, "u@acme.test")
+	for _, role := range all {
+		status := 403
+		if slices.Contains(want, role) {
+			status = 200
+		}
+		wantStatus(t, "manager assigns "+role, env.Do(t, "POST", "/admin/users/"+uid+"/roles", map[string]any{"roles": []string{role}}, as(a, mgrTok)...), status)
+	}
+	for _, role := range []string{viewerChild, wildcard} {
+		if !slices.Contains(all, role) || slices.Contains(want, role) {
+			t.Errorf("role %s: in every role %v, and not assignable by the manager", role, all)
+		}
+	}
+
+	page := wantStatus(t, "page", env.Do(t, "GET", "/admin/rbac/roles/assignable?offset=1&limit=2", nil, as(a, mgrTok)...), 200)
+	if gotIDs := ids(list(t, page, "roles")); !slices.Equal(gotIDs, want[1:3]) || page["count"] != float64(len(want)) {
+		t.Errorf("offset=1&limit=2: %v (count %v), want %v (count %d)", gotIDs, page["count"], want[1:3], len(want))
+	}
+	q := wantStatus(t, "q", env.Do(t, "GET", "/admin/rbac/roles/assignable?q=child", nil, as(a, mgrTok)...), 200)
+	if gotIDs := ids(list(t, q, "roles")); !slices.Equal(gotIDs, []string{child}) || q["count"] != 1.0 {
+		t.Errorf("q=child: %v (count %v), want only %s", gotIDs, q["count"], child)
+	}
+
+	pols := wantStatus(t, "manager's assignable policies", env.Do(t, "GET", "/admin/rbac/policies/assignable", nil, as(a, mgrTok)...), 200)
+	var keys []string
+	for _, p := range list(t, pols, "policies") {
+		keys = append(keys, p["key"].(string))
+		if len(p) != 5 || p["resource"] == nil || p["operation"] == nil {
+			t.Errorf("assignable policy %v: want exactly id, key, resource, operation, description", p)
+		}
+	}
+	wantKeys := []string{"rbac_policy:read", "rbac_role:read", "rbac_role:update", "user:read", "user:update"}
+	if !slices.Equal(keys, wantKeys) || pols["count"] != float64(len(wantKeys)) {
+		t.Errorf("manager may grant %v (count %v), want %v (not user:*, not *:*)", keys, pols["count"], wantKeys)
+	}
+	superPols := wantStatus(t, "super's assignable policies", env.Do(t, "GET", "/admin/rbac/policies/assignable?resource=user", nil, as(a, superTok)...), 200)
+	if n := superPols["count"]; n != 5.0 { // user:read, create, update, delete and user:*
+		t.Errorf("super admin's assignable user policies: count %v, want 5 (%v)", n, superPols["policies"])
+	}
+
+	wantBody(t, "bad limit", env.Do(t, "GET", "/admin/rbac/roles/assignable?limit=-1", nil, as(a, mgrTok)...), 400,
+		map[string]any{"type": "invalid_data", "message": "Invalid request: Value for field 'limit' too small, expected at least: '0'"})
+	wantBody(t, "bad offset", env.Do(t, "GET", "/admin/rbac/policies/assignable?offset=x", nil, as(a, mgrTok)...), 400,
+		map[string]any{"type": "invalid_data", "message": "Invalid request: Expected type: 'number' for field 'offset', got: 'string'"})
+	_, noneTok := inviteWith(t, env, a, superTok, "none@acme.test")
+	wantBody(t, "no roles", env.Do(t, "GET", "/admin/rbac/roles/assignable", nil, as(a, noneTok)...), 403, forbiddenBody)
+	_, readerTok := inviteWith(t, env, a, superTok, "reader@acme.test", small)
+	wantBody(t, "without rbac_policy:read", env.Do(t, "GET", "/admin/rbac/policies/assignable", nil, as(a, readerTok)...), 403, insufficient("rbac_policy:read"))
+
+	// Tenant B sees its own three roles; A's token is not valid in B.
+	bList := wantStatus(t, "B's assignable roles", env.Do(t, "GET", "/admin/rbac/roles/assignable", nil, as(b, bTok)...), 200)
+	if gotIDs := ids(list(t, bList, "roles")); !slices.Equal(gotIDs, []string{rbac.RoleSuperAdmin, rbac.RoleAdmin, rbac.RoleViewer}) {
+		t.Errorf("tenant B's assignable roles = %v, want only its built-in roles", gotIDs)
+	}
+	wantBody(t, "A's token in B", env.Do(t, "GET", "/admin/rbac/roles/assignable", nil, as(b, superTok)...), 401, unauthorizedBody)
+	wantBody(t, "A's token in B (policies)", env.Do(t, "GET", "/admin/rbac/policies/assignable", nil, as(b, superTok)...), 401, unauthorizedBody)
+}
