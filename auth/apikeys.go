@@ -376,8 +376,16 @@ type APIKeyFilter struct {
 	Revoked *bool
 	// RevokedAt compares revoked_at: operators $gt, $gte, $lt, $lte.
 	RevokedAt map[string]time.Time
+	Order     gatehouse.ListOrder // from APIKeyOrderFields; zero: oldest first
 	Offset    int
 	Limit     int
+}
+
+// APIKeyOrderFields are the fields GET /admin/api-keys sorts by (?order=).
+var APIKeyOrderFields = map[string]string{
+	"id": apikey.FieldID, "title": apikey.FieldTitle, "type": apikey.FieldType, "redacted": apikey.FieldRedacted,
+	"last_used_at": apikey.FieldLastUsedAt, "revoked_at": apikey.FieldRevokedAt,
+	"created_at": apikey.FieldCreatedAt, "updated_at": apikey.FieldUpdatedAt,
 }
 
 // FindAPIKeys returns a page of the tenant's keys (not deleted) with their
@@ -418,7 +426,7 @@ func (s *Service) FindAPIKeys(ctx context.Context, f APIKeyFilter) ([]*ent.APIKe
 	if err != nil {
 		return nil, 0, fmt.Errorf("count api keys: %w", err)
 	}
-	ks, err := q.WithSalesChannels().Order(ent.Asc(apikey.FieldCreatedAt), ent.Asc(apikey.FieldID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	ks, err := q.WithSalesChannels().Order(gatehouse.OrderTerms[apikey.OrderOption](f.Order, ent.Asc(apikey.FieldCreatedAt), ent.Asc(apikey.FieldID))...).Offset(f.Offset).Limit(f.Limit).All(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list api keys: %w", err)
 	}

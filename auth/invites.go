@@ -20,8 +20,15 @@ type InviteFilter struct {
 	Q      string
 	IDs    []string
 	Email  string
+	Order  gatehouse.ListOrder // from InviteOrderFields; zero: oldest first
 	Offset int
 	Limit  int
+}
+
+// InviteOrderFields are the fields GET /admin/invites sorts by (?order=).
+var InviteOrderFields = map[string]string{
+	"id": invite.FieldID, "email": invite.FieldEmail, "accepted": invite.FieldAccepted, "expires_at": invite.FieldExpiresAt,
+	"created_at": invite.FieldCreatedAt, "updated_at": invite.FieldUpdatedAt,
 }
 
 // FindInvites returns a page of pending invites and the total count.
@@ -40,7 +47,7 @@ func (s *Service) FindInvites(ctx context.Context, f InviteFilter) ([]*ent.Invit
 	if err != nil {
 		return nil, 0, fmt.Errorf("count invites: %w", err)
 	}
-	is, err := q.Order(ent.Asc(invite.FieldCreatedAt), ent.Asc(invite.FieldID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	is, err := q.Order(gatehouse.OrderTerms[invite.OrderOption](f.Order, ent.Asc(invite.FieldCreatedAt), ent.Asc(invite.FieldID))...).Offset(f.Offset).Limit(f.Limit).All(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list invites: %w", err)
 	}

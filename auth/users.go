@@ -18,8 +18,15 @@ type UserFilter struct {
 	Q      string
 	IDs    []string
 	Email  string
+	Order  gatehouse.ListOrder // from UserOrderFields; zero: oldest first
 	Offset int
 	Limit  int
+}
+
+// UserOrderFields are the fields GET /admin/users sorts by (?order=).
+var UserOrderFields = map[string]string{
+	"id": user.FieldID, "email": user.FieldEmail, "first_name": user.FieldFirstName, "last_name": user.FieldLastName,
+	"created_at": user.FieldCreatedAt, "updated_at": user.FieldUpdatedAt,
 }
 
 // FindUsers returns a page of the tenant's users and the total count.
@@ -38,7 +45,7 @@ func (s *Service) FindUsers(ctx context.Context, f UserFilter) ([]*ent.User, int
 	if err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
-	us, err := q.Order(ent.Asc(user.FieldCreatedAt), ent.Asc(user.FieldID)).Offset(f.Offset).Limit(f.Limit).All(ctx)
+	us, err := q.Order(gatehouse.OrderTerms[user.OrderOption](f.Order, ent.Asc(user.FieldCreatedAt), ent.Asc(user.FieldID))...).Offset(f.Offset).Limit(f.Limit).All(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}

@@ -91,7 +91,14 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error
 type RoleFilter struct {
 	Q, Name, ParentID string
 	IDs               []string
+	Order             gatehouse.ListOrder // from RoleOrderFields; zero: oldest first
 	Offset, Limit     int
+}
+
+// RoleOrderFields are the fields role lists sort by (?order=).
+var RoleOrderFields = map[string]string{
+	"id": rbacrole.FieldRoleID, "name": rbacrole.FieldName, "description": rbacrole.FieldDescription,
+	"created_at": rbacrole.FieldCreatedAt, "updated_at": rbacrole.FieldUpdatedAt,
 }
 
 // FindRoles returns a page of the tenant's roles and the total count.
@@ -123,7 +130,7 @@ func (s *Service) roleQuery(f RoleFilter) *ent.RBACRoleQuery {
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacrole.RoleIDIn(f.IDs...))
 	}
-	return q.Order(ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID))
+	return q.Order(gatehouse.OrderTerms[rbacrole.OrderOption](f.Order, ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID))...)
 }
 
 // AssignableRoles returns the page f asks for of the roles of f that actor
@@ -420,7 +427,15 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 type PolicyFilter struct {
 	Q, Key, Resource, Operation string
 	IDs                         []string
+	Order                       gatehouse.ListOrder // from PolicyOrderFields; zero: by key
 	Offset, Limit               int
+}
+
+// PolicyOrderFields are the fields policy lists sort by (?order=).
+var PolicyOrderFields = map[string]string{
+	"id": rbacpolicy.FieldPolicyID, "key": rbacpolicy.FieldKey, "resource": rbacpolicy.FieldResource,
+	"operation": rbacpolicy.FieldOperation, "name": rbacpolicy.FieldName, "description": rbacpolicy.FieldDescription,
+	"created_at": rbacpolicy.FieldCreatedAt, "updated_at": rbacpolicy.FieldUpdatedAt,
 }
 
 // FindPolicies returns a page of the tenant's policies and the total count.
@@ -478,7 +493,7 @@ func (s *Service) policyQuery(f PolicyFilter) *ent.RBACPolicyQuery {
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacpolicy.PolicyIDIn(f.IDs...))
 	}
-	return q.Order(ent.Asc(rbacpolicy.FieldKey))
+	return q.Order(gatehouse.OrderTerms[rbacpolicy.OrderOption](f.Order, ent.Asc(rbacpolicy.FieldKey))...)
 }
 
 // FindPolicyByID returns a policy by its policy id. Errors: not_found.

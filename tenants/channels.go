@@ -30,8 +30,16 @@ type ChannelFilter struct {
 	IDs        []string // any of these ids
 	Name       string   // exact name
 	IsDisabled *bool
+	Order      gatehouse.ListOrder // from ChannelOrderFields; zero: oldest first
 	Offset     int
 	Limit      int // page size; 0 returns no channels, only the count
+}
+
+// ChannelOrderFields are the fields GET /admin/sales-channels sorts by
+// (?order=).
+var ChannelOrderFields = map[string]string{
+	"id": saleschannel.FieldID, "name": saleschannel.FieldName, "description": saleschannel.FieldDescription,
+	"is_disabled": saleschannel.FieldIsDisabled, "created_at": saleschannel.FieldCreatedAt, "updated_at": saleschannel.FieldUpdatedAt,
 }
 
 // ChannelInput creates or changes a sales channel. On update, a nil pointer
@@ -80,7 +88,7 @@ func (s *Channels) FindChannels(ctx context.Context, f ChannelFilter) ([]*ent.Sa
 		return []*ent.SalesChannel{}, count, nil
 	}
 	chs, err := withKeys(q).
-		Order(ent.Asc(saleschannel.FieldCreatedAt), ent.Asc(saleschannel.FieldID)).
+		Order(gatehouse.OrderTerms[saleschannel.OrderOption](f.Order, ent.Asc(saleschannel.FieldCreatedAt), ent.Asc(saleschannel.FieldID))...).
 		Offset(f.Offset).Limit(f.Limit).All(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list sales channels: %w", err)

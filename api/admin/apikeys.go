@@ -102,11 +102,11 @@ type linkRequest struct {
 
 func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 	g.GET("/api-keys", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 20)
+		p, err := wire.SortedListParams(c, 20, auth.APIKeyOrderFields)
 		if err != nil {
 			return err
 		}
-		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: c.QueryArray("id"), Type: c.Query("type"), Offset: p.Offset, Limit: p.Limit}
+		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: c.QueryArray("id"), Type: c.Query("type"), Order: p.Order, Offset: p.Offset, Limit: p.Limit}
 		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
 			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)
 		}

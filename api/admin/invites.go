@@ -45,12 +45,12 @@ func (r *createInviteRequest) Validate() error {
 
 func registerInvites(g *gin.RouterGroup, d Deps) {
 	g.GET("/invites", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 50)
+		p, err := wire.SortedListParams(c, 50, auth.InviteOrderFields)
 		if err != nil {
 			return err
 		}
 		is, count, err := d.Auth.FindInvites(c.Request.Context(), auth.InviteFilter{
-			Q: c.Query("q"), IDs: c.QueryArray("id"), Email: c.Query("email"), Offset: p.Offset, Limit: p.Limit})
+			Q: c.Query("q"), IDs: c.QueryArray("id"), Email: c.Query("email"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

@@ -208,12 +208,12 @@ func toUsers(us []*ent.User) []userJSON {
 func registerRBAC(g *gin.RouterGroup, d Deps) {
 	r := d.RBAC
 	g.GET("/rbac/roles", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 20)
+		p, err := wire.SortedListParams(c, 20, rbac.RoleOrderFields)
 		if err != nil {
 			return err
 		}
 		rs, n, err := r.FindRoles(c.Request.Context(), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
-			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -234,12 +234,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 	g.GET("/rbac/roles/assignable", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 20)
+		p, err := wire.SortedListParams(c, 20, rbac.RoleOrderFields)
 		if err != nil {
 			return err
 		}
 		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
-			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -330,12 +330,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 	g.GET("/rbac/policies", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 20)
+		p, err := wire.SortedListParams(c, 20, rbac.PolicyOrderFields)
 		if err != nil {
 			return err
 		}
 		ps, n, err := r.FindPolicies(c.Request.Context(), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
-			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -347,12 +347,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 	g.GET("/rbac/policies/assignable", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 20)
+		p, err := wire.SortedListParams(c, 20, rbac.PolicyOrderFields)
 		if err != nil {
 			return err
 		}
 		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
-			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Offset: p.Offset, Limit: p.Limit})
+			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

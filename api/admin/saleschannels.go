@@ -100,13 +100,14 @@ type salesChannelListResponse struct {
 }
 
 func (h *salesChannels) list(c *gin.Context) error {
-	p, err := wire.ListParams(c, 20)
+	p, err := wire.SortedListParams(c, 20, tenants.ChannelOrderFields)
 	if err != nil {
 		return err
 	}
 	f := tenants.ChannelFilter{
 		Q:      strings.TrimSpace(c.Query("q")),
 		Name:   c.Query("name"),
+		Order:  p.Order,
 		Offset: p.Offset,
 		Limit:  p.Limit,
 	}

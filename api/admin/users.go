@@ -31,12 +31,12 @@ func toUser(u *ent.User) userJSON {
 
 func registerUsers(g *gin.RouterGroup, d Deps) {
 	g.GET("/users", wire.H(func(c *gin.Context) error {
-		p, err := wire.ListParams(c, 50)
+		p, err := wire.SortedListParams(c, 50, auth.UserOrderFields)
 		if err != nil {
 			return err
 		}
 		us, count, err := d.Auth.FindUsers(c.Request.Context(), auth.UserFilter{
-			Q: c.Query("q"), IDs: c.QueryArray("id"), Email: c.Query("email"), Offset: p.Offset, Limit: p.Limit})
+			Q: c.Query("q"), IDs: c.QueryArray("id"), Email: c.Query("email"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

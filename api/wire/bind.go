@@ -163,6 +163,7 @@ func jsonKind(b []byte) string {
 type Page struct {
 	Offset int
 	Limit  int
+	Order  gatehouse.ListOrder // SortedListParams only
 }
 
 // MaxLimit bounds list page sizes.
@@ -192,6 +193,18 @@ func ListParams(c *gin.Context, def int) (Page, error) {
 		return p, Invalid("Value for field 'limit' too big, expected at most: '%d'", MaxLimit)
 	}
 	return p, nil
+}
+
+// SortedListParams is ListParams for a list that sorts by fields (API name →
+// column): it also reads ?order= ("field" or "-field"). A field not in
+// fields is a 400, as in Medusa.
+func SortedListParams(c *gin.Context, def int, fields map[string]string) (Page, error) {
+	p, err := ListParams(c, def)
+	if err != nil {
+		return p, err
+	}
+	p.Order, err = gatehouse.ParseListOrder(c.Query("order"), fields)
+	return p, err
 }
 
 // Deleted is Medusa's delete response.
