@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -821,4 +822,58 @@ func TestCrossTenant(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOAuthRoutes: the OAuth routes answer as Medusa's do when emailpass is
+// the only provider: the callback is the provider's 401 (after the same
+// allow-list as login), and POST /auth/{provider}/user (bearer, actor user,
+// registration tokens allowed) ends in Medusa's 400s, creating nothing.
+// Its static segment wins over login's /{actor_type}/{provider} for POST
+// only. Another tenant's token is a 401.
+func TestOAuthRoutes(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	tn := env.Tenant(t, "acme")
+	other := env.Tenant(t, "globex")
+	env.Admin(t, tn, "admin@acme.test", adminPW)
+	adminTok := login(t, env, tn, "user", "admin@acme.test", adminPW)
+
+	notImplemented := map[string]any{"type": "unauthorized", "message": "Callback authentication not implemented for provider emailpass"}
+	for _, m := range []string{"GET", "POST"} {
+		want(t, m+" callback", env.Do(t, m, "/auth/user/emailpass/callback?code=abc&state=xyz", nil, th(tn)...), http.StatusUnauthorized, notImplemented)
+		want(t, m+" google callback for users", env.Do(t, m, "/auth/user/google/callback", nil, th(tn)...), http.StatusBadRequest,
+			map[string]any{"type": "not_allowed", "message": "The actor type user is not allowed to use the auth provider google"})
+		r := env.Do(t, m, "/auth/customer/google/callback", nil, th(tn)...)
+		if r.Status != http.StatusUnauthorized || !strings.HasPrefix(fmt.Sprint(r.JSON["message"]), "Unable to retrieve the auth provider with id: google") {
+			t.Errorf("%s /auth/customer/google/callback = %d %s, want 401 Unable to retrieve the auth provider…", m, r.Status, r.Body)
+		}
+	}
+
+	reg := tokenOf(t, "register", env.Do(t, "POST", "/auth/user/emailpass/register",
+		map[string]any{"email": "new@acme.test", "password": "k3ng-uru-9"}, th(tn)...))
+	otherReg := tokenOf(t, "register in globex", env.Do(t, "POST", "/auth/user/emailpass/register",
+		map[string]any{"email": "new@globex.test", "password": "k3ng-uru-9"}, th(other)...))
+	custReg := tokenOf(t, "register a customer", env.Do(t, "POST", "/auth/customer/emailpass/register",
+		map[string]any{"email": "shopper@acme.test", "password": "k3ng-uru-9"}, th(tn)...))
+	provision := func(provider string, hdr []string) *apitest.Response {
+		return env.Do(t, "POST", "/auth/"+provider+"/user", map[string]any{}, hdr...)
+	}
+	want(t, "no token", provision("emailpass", th(tn)), http.StatusUnauthorized, unauthorized)
+	want(t, "globex's token in acme", provision("emailpass", bearer(tn, otherReg)), http.StatusUnauthorized, unauthorized)
+	want(t, "a customer's token", provision("emailpass", bearer(tn, custReg)), http.StatusUnauthorized, unauthorized)
+	want(t, "registration token", provision("emailpass", bearer(tn, reg)), http.StatusBadRequest,
+		map[string]any{"type": "invalid_data", "message": "Email is required to create a user account."})
+	want(t, "an admin's token", provision("emailpass", bearer(tn, adminTok)), http.StatusBadRequest,
+		map[string]any{"type": "invalid_data", "message": "The user is already registered and cannot create a new account."})
+	want(t, "google", provision("google", bearer(tn, reg)), http.StatusBadRequest,
+		map[string]any{"type": "not_allowed", "message": "The actor type user is not allowed to use the auth provider google"})
+	// GET is still login, with actor type "emailpass" and provider "user".
+	r := env.Do(t, "GET", "/auth/emailpass/user", nil, th(tn)...)
+	if r.Status != http.StatusUnauthorized || !strings.HasPrefix(fmt.Sprint(r.JSON["message"]), "Unable to retrieve the auth provider with id: user") {
+		t.Errorf("GET /auth/emailpass/user = %d %s, want login's 401 for provider user", r.Status, r.Body)
+	}
+	users := env.Do(t, "GET", "/admin/users", nil, bearer(tn, adminTok)...)
+	if users.Status != http.StatusOK || users.JSON["count"] != 1.0 {
+		t.Errorf("GET /admin/users = %d %s, want the one admin (nothing provisioned)", users.Status, users.Body)
+	}
 }

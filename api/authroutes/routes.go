@@ -54,6 +54,12 @@ func Register(g *gin.RouterGroup, d Deps) {
 	g.GET("/:actor_type/providers", wire.H(h.providers))
 	g.POST("/:actor_type/:provider", wire.H(h.login))
 	g.GET("/:actor_type/:provider", wire.H(h.login))
+	g.GET("/:actor_type/:provider/callback", wire.H(h.callback))
+	g.POST("/:actor_type/:provider/callback", wire.H(h.callback))
+	// Medusa's POST /auth/{provider}/user; the static segment wins over
+	// login's /{actor_type}/{provider}, as in Medusa's router.
+	newUser := d.Authenticate(wire.AuthSpec{Actors: []string{auth.ActorUser}, Bearer: true, AllowUnregistered: true})
+	g.POST("/:actor_type/user", newUser, wire.H(h.provisionUser))
 	g.POST("/:actor_type/:provider/register", wire.H(h.register))
 	g.POST("/:actor_type/:provider/reset-password", wire.H(h.requestReset))
 	g.POST("/:actor_type/:provider/update", wire.H(h.updateProvider))
@@ -97,6 +103,32 @@ func (h handlers) login(c *gin.Context) error {
 	h.Telemetry.Metrics.Login(ctx, "success")
 	c.JSON(http.StatusOK, loginJSON(res))
 	return nil
+}
+
+// callback is the second leg of an OAuth login. emailpass, the one provider,
+// has none: Medusa's module answers 401 with the provider's error, after the
+// same allow-list as login (an unregistered provider: its 401).
+func (h handlers) callback(c *gin.Context) error {
+	provider := c.Param("provider")
+	if err := h.Auth.CheckProvider(tenantOf(c), c.Param("actor_type"), provider); err != nil {
+		return err
+	}
+	return gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Callback authentication not implemented for provider %s", provider)
+}
+
+// provisionUser is Medusa's POST /auth/{provider}/user: a registration token
+// of an OAuth identity creates (or links) an admin user from the identity's
+// email. An emailpass identity carries no such email (user_metadata), so
+// with emailpass, the one provider, it ends in Medusa's 400s.
+func (h handlers) provisionUser(c *gin.Context) error {
+	provider := c.Param("actor_type") // the route is /auth/{provider}/user
+	if err := h.Auth.CheckProvider(tenantOf(c), auth.ActorUser, provider); err != nil {
+		return err
+	}
+	if ac, ok := auth.FromContext(c.Request.Context()); ok && ac.ActorID != "" {
+		return gatehouse.Errorf(gatehouse.EINVALID, "The user is already registered and cannot create a new account.")
+	}
+	return gatehouse.Errorf(gatehouse.EINVALID, "Email is required to create a user account.")
 }
 
 func (h handlers) register(c *gin.Context) error {
