@@ -119,6 +119,16 @@ describe("tenant API", () => {
     ])
   })
 
+  it("offers the roles the admin may assign, through the SDK's listAssignable", async () => {
+    const calls = fakeServer({
+      "GET /t/demo/admin/rbac/roles/assignable": () => [200, { roles: [{ id: "role_viewer", name: "Viewer", description: null }], count: 1 }],
+    })
+    const api = tenantApi(tenantSDK(base))
+    await expect(api.listAssignableRoles()).resolves.toEqual([{ id: "role_viewer", name: "Viewer", description: null }])
+    expect(calls.map((c) => `${c.method} ${c.url.pathname}`)).toEqual(["GET /t/demo/admin/rbac/roles/assignable"])
+    expect(calls[0].url.searchParams.get("limit")).toBe("100")
+  })
+
   it("filters the audit log with Medusa's operators", async () => {
     const calls = fakeServer({ "GET /t/demo/admin/audit-events": () => [200, { audit_events: [{ id: "aud_1" }], count: 1, offset: 0, limit: 50 }] })
     const page = await tenantApi(tenantSDK(base)).listAuditEvents({ action: " POST /admin/invites ", actor_id: "", since: "2026-01-02T03:04:05Z" })

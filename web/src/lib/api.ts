@@ -3,7 +3,7 @@
 // errors) for Gatehouse's own routes.
 import type Medusa from "@medusajs/js-sdk"
 import type {
-  ApiKey, AuditEvent, Invite, MFAChallenge, MFAFactor, Page, Policy, Role, RolePolicy, SalesChannel, Tenant, User,
+  ApiKey, AssignableRole, AuditEvent, Invite, MFAChallenge, MFAFactor, Page, Policy, Role, RolePolicy, SalesChannel, Tenant, User,
 } from "./types"
 
 type Q = Record<string, unknown>
@@ -158,6 +158,11 @@ export function tenantApi(sdk: Medusa) {
     // ---- roles and policies ----
     async listRoles(q: Q = {}): Promise<Page<Role>> {
       return page<Role>(await sdk.admin.rbacRole.list(compact({ limit: 100, ...q }) as any), "roles")
+    },
+    /** The roles the signed-in admin may assign (it holds all their policies): what the role pickers offer. */
+    async listAssignableRoles(): Promise<AssignableRole[]> {
+      const res: any = await sdk.admin.rbacRole.listAssignable({ limit: 100 } as any)
+      return (res?.roles ?? []) as AssignableRole[]
     },
     async createRole(input: { name: string; description?: string; policy_ids?: string[] }): Promise<Role> {
       const res: any = await sdk.admin.rbacRole.create(compact(input) as any)

@@ -48,6 +48,9 @@ export interface Role {
   created_at: string
 }
 
+/** A role as GET /admin/rbac/roles/assignable lists it. */
+export type AssignableRole = Pick<Role, "id" | "name" | "description">
+
 export interface Policy {
   id: string
   key: string

@@ -5,7 +5,7 @@ import {
   Checklist, Empty, ErrorNote, FormDrawer, FormError, Field, Loading, PageHeader, Pager, SearchBox, Section, date, useAction, useLoad,
 } from "../components/common"
 import { errorMessage } from "../lib/errors"
-import type { Invite, Role, User } from "../lib/types"
+import type { AssignableRole, Invite, Role, User } from "../lib/types"
 import { useSession } from "./context"
 
 export function inviteLink(appBase: string, token: string): string {
@@ -87,7 +87,7 @@ function Invites() {
   const { api, appBase } = useSession()
   const prompt = usePrompt()
   const invites = useLoad(() => api.listInvites(), [api])
-  const roles = useLoad(() => api.listRoles().catch(() => ({ items: [] as Role[], count: 0, offset: 0, limit: 0 })), [api])
+  const roles = useLoad(() => api.listAssignableRoles().catch(() => [] as AssignableRole[]), [api])
   const [open, setOpen] = useState(false)
   const [email, setEmail] = useState("")
   const [chosen, setChosen] = useState<string[]>([])
@@ -174,10 +174,10 @@ function Invites() {
         <Field label="Email" type="email" value={email} onChange={setEmail} required autoFocus />
         <Checklist
           legend="Roles"
-          options={(roles.data?.items ?? []).map((r) => ({ id: r.id, label: r.name }))}
+          options={(roles.data ?? []).map((r) => ({ id: r.id, label: r.name }))}
           selected={chosen}
           onChange={setChosen}
-          empty="No roles you can see; the user gets none."
+          empty="No roles you may assign; the user gets none."
         />
         <FormError error={action.error} />
       </FormDrawer>
@@ -188,7 +188,7 @@ function Invites() {
 function UserRoles({ user, onClose }: { user: User; onClose: () => void }) {
   const { api } = useSession()
   const current = useLoad(() => api.userRoles(user.id), [api, user.id])
-  const all = useLoad(() => api.listRoles(), [api])
+  const all = useLoad(() => api.listAssignableRoles(), [api])
   const [chosen, setChosen] = useState<string[]>([])
   const action = useAction()
   const have = new Set((current.data ?? []).map((r) => r.id))
@@ -222,7 +222,7 @@ function UserRoles({ user, onClose }: { user: User; onClose: () => void }) {
       </div>
       <Checklist
         legend="Add roles"
-        options={(all.data?.items ?? []).filter((r) => !have.has(r.id)).map((r) => ({ id: r.id, label: r.name }))}
+        options={(all.data ?? []).filter((r) => !have.has(r.id)).map((r) => ({ id: r.id, label: r.name }))}
         selected={chosen}
         onChange={setChosen}
         empty="No other roles."
