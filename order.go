@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 )
@@ -42,4 +43,61 @@ func OrderTerms[T ~func(*sql.Selector)](o ListOrder, def ...T) []T {
 		dir = sql.OrderDesc()
 	}
 	return append([]T{T(sql.OrderByField(o.Column, dir).ToFunc())}, def...)
+}
+
+// TimeRange is a Medusa operator map on a date field of a list query
+// (?created_at[$gte]=…): operator ($eq, $gt, $gte, $lt, $lte) → time.
+type TimeRange map[string]time.Time
+
+// Dates are the created_at and updated_at operator maps every Medusa list
+// takes (each table has both columns).
+type Dates struct {
+	CreatedAt, UpdatedAt TimeRange
+}
+
+// DatePredicates returns d as predicates of an Ent query's Where. The API
+// shows times to the millisecond (as Medusa stores them) while the columns
+// keep more, so each operator compares the stored time cut to its
+// millisecond: created_at[$gt] of a time the API showed excludes the row
+// that showed it.
+func DatePredicates[P ~func(*sql.Selector)](d Dates) []P {
+	var out []P
+	for _, f := range []struct {
+		column string
+		r      TimeRange
+	}{{"created_at", d.CreatedAt}, {"updated_at", d.UpdatedAt}} {
+		for op, t := range f.r {
+			t = t.UTC() // as rows are stamped (see ent/schema TimeMixin)
+			floor := t.Truncate(time.Millisecond)
+			ceil := floor
+			if !ceil.Equal(t) {
+				ceil = ceil.Add(time.Millisecond)
+			}
+			next := floor.Add(time.Millisecond)
+			var ps []func(*sql.Selector)
+			switch op {
+			case "$eq":
+				if !floor.Equal(t) {
+					ps = append(ps, sql.FieldIsNull(f.column)) // no millisecond equals it
+				}
+				ps = append(ps, sql.FieldGTE(f.column, floor), sql.FieldLT(f.column, next))
+			case "$gt":
+				ps = append(ps, sql.FieldGTE(f.column, next))
+			case "$gte":
+				ps = append(ps, sql.FieldGTE(f.column, ceil))
+			case "$lt":
+				ps = append(ps, sql.FieldLT(f.column, ceil))
+			case "$lte":
+				ps = append(ps, sql.FieldLT(f.column, next))
+			default:
+				// The parser admits no other operator; match nothing
+				// rather than ignore a filter.
+				ps = append(ps, sql.FieldIsNull(f.column))
+			}
+			for _, p := range ps {
+				out = append(out, P(p))
+			}
+		}
+	}
+	return out
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/apikey"
+	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/ent/saleschannel"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
@@ -372,7 +373,9 @@ func (s *Service) AuthenticatePublishableKey(ctx context.Context, tn *ent.Tenant
 type APIKeyFilter struct {
 	Q       string
 	IDs     []string
+	Title   string
 	Type    string
+	Dates   gatehouse.Dates
 	Revoked *bool
 	// RevokedAt compares revoked_at: operators $gt, $gte, $lt, $lte.
 	RevokedAt map[string]time.Time
@@ -398,9 +401,13 @@ func (s *Service) FindAPIKeys(ctx context.Context, f APIKeyFilter) ([]*ent.APIKe
 	if len(f.IDs) > 0 {
 		q = q.Where(apikey.IDIn(f.IDs...))
 	}
+	if f.Title != "" {
+		q = q.Where(apikey.Title(f.Title))
+	}
 	if f.Type != "" {
 		q = q.Where(apikey.TypeEQ(apikey.Type(f.Type)))
 	}
+	q = q.Where(gatehouse.DatePredicates[predicate.APIKey](f.Dates)...)
 	if f.Revoked != nil {
 		if *f.Revoked {
 			q = q.Where(apikey.RevokedAtNotNil())

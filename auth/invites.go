@@ -12,6 +12,7 @@ import (
 	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/invite"
+	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/ent/user"
 )
 
@@ -20,6 +21,7 @@ type InviteFilter struct {
 	Q      string
 	IDs    []string
 	Email  string
+	Dates  gatehouse.Dates
 	Order  gatehouse.ListOrder // from InviteOrderFields; zero: oldest first
 	Offset int
 	Limit  int
@@ -43,6 +45,7 @@ func (s *Service) FindInvites(ctx context.Context, f InviteFilter) ([]*ent.Invit
 	if f.Email != "" {
 		q = q.Where(invite.Email(NormalizeEmail(f.Email)))
 	}
+	q = q.Where(gatehouse.DatePredicates[predicate.Invite](f.Dates)...)
 	count, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count invites: %w", err)

@@ -9,18 +9,22 @@ import (
 	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
+	"github.com/gatehousehq/gatehouse/ent/predicate"
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 	"github.com/gatehousehq/gatehouse/ent/user"
 )
 
 // UserFilter selects users.
 type UserFilter struct {
-	Q      string
-	IDs    []string
-	Email  string
-	Order  gatehouse.ListOrder // from UserOrderFields; zero: oldest first
-	Offset int
-	Limit  int
+	Q         string
+	IDs       []string
+	Email     string
+	FirstName string
+	LastName  string
+	Dates     gatehouse.Dates
+	Order     gatehouse.ListOrder // from UserOrderFields; zero: oldest first
+	Offset    int
+	Limit     int
 }
 
 // UserOrderFields are the fields GET /admin/users sorts by (?order=).
@@ -41,6 +45,13 @@ func (s *Service) FindUsers(ctx context.Context, f UserFilter) ([]*ent.User, int
 	if f.Email != "" {
 		q = q.Where(user.Email(NormalizeEmail(f.Email)))
 	}
+	if f.FirstName != "" {
+		q = q.Where(user.FirstName(f.FirstName))
+	}
+	if f.LastName != "" {
+		q = q.Where(user.LastName(f.LastName))
+	}
+	q = q.Where(gatehouse.DatePredicates[predicate.User](f.Dates)...)
 	count, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)

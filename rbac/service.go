@@ -91,6 +91,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error
 type RoleFilter struct {
 	Q, Name, ParentID string
 	IDs               []string
+	Dates             gatehouse.Dates
 	Order             gatehouse.ListOrder // from RoleOrderFields; zero: oldest first
 	Offset, Limit     int
 }
@@ -130,6 +131,7 @@ func (s *Service) roleQuery(f RoleFilter) *ent.RBACRoleQuery {
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacrole.RoleIDIn(f.IDs...))
 	}
+	q = q.Where(gatehouse.DatePredicates[predicate.RBACRole](f.Dates)...)
 	return q.Order(gatehouse.OrderTerms[rbacrole.OrderOption](f.Order, ent.Asc(rbacrole.FieldCreatedAt), ent.Asc(rbacrole.FieldRoleID))...)
 }
 
@@ -427,6 +429,7 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 type PolicyFilter struct {
 	Q, Key, Resource, Operation string
 	IDs                         []string
+	Dates                       gatehouse.Dates
 	Order                       gatehouse.ListOrder // from PolicyOrderFields; zero: by key
 	Offset, Limit               int
 }
@@ -493,6 +496,7 @@ func (s *Service) policyQuery(f PolicyFilter) *ent.RBACPolicyQuery {
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacpolicy.PolicyIDIn(f.IDs...))
 	}
+	q = q.Where(gatehouse.DatePredicates[predicate.RBACPolicy](f.Dates)...)
 	return q.Order(gatehouse.OrderTerms[rbacpolicy.OrderOption](f.Order, ent.Asc(rbacpolicy.FieldKey))...)
 }
 
@@ -904,7 +908,7 @@ func (s *Service) UnassignRoles(ctx context.Context, subject string, roles []str
 			// Touching the role row serializes concurrent removals (row lock on
 			// PostgreSQL, one writer on SQLite), so two admins cannot each
 			// remove the other and leave the tenant without a super admin.
-			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now().UTC()).Save(ctx); err != nil {
 				return fmt.Errorf("unassign roles: %w", err)
 			}
 		}
@@ -1219,7 +1223,7 @@ func (s *Service) UnassignRoleUsers(ctx context.Context, roleID string, users []
 		super := roleID == RoleSuperAdmin
 		if super {
 			// Serializes concurrent removals, as in UnassignRoles.
-			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now().UTC()).Save(ctx); err != nil {
 				return fmt.Errorf("unassign role users: %w", err)
 			}
 		}

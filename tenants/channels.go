@@ -30,6 +30,7 @@ type ChannelFilter struct {
 	IDs        []string // any of these ids
 	Name       string   // exact name
 	IsDisabled *bool
+	Dates      gatehouse.Dates
 	Order      gatehouse.ListOrder // from ChannelOrderFields; zero: oldest first
 	Offset     int
 	Limit      int // page size; 0 returns no channels, only the count
@@ -79,6 +80,7 @@ func (s *Channels) FindChannels(ctx context.Context, f ChannelFilter) ([]*ent.Sa
 	if f.IsDisabled != nil {
 		where = append(where, saleschannel.IsDisabledEQ(*f.IsDisabled))
 	}
+	where = append(where, gatehouse.DatePredicates[predicate.SalesChannel](f.Dates)...)
 	q := s.db.SalesChannel.Query().Where(where...)
 	count, err := q.Clone().Count(ctx)
 	if err != nil {

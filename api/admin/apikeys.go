@@ -106,7 +106,11 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: c.QueryArray("id"), Type: c.Query("type"), Order: p.Order, Offset: p.Offset, Limit: p.Limit}
+		v, err := wire.QueryOnes(c, "title", "type")
+		if err != nil {
+			return err
+		}
+		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Title: v["title"], Type: v["type"], Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}
 		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
 			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)
 		}

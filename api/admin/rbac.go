@@ -212,8 +212,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		rs, n, err := r.FindRoles(c.Request.Context(), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
-			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		v, err := wire.QueryOnes(c, "name", "parent_id")
+		if err != nil {
+			return err
+		}
+		rs, n, err := r.FindRoles(c.Request.Context(), rbac.RoleFilter{Q: c.Query("q"), Name: v["name"],
+			ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -238,8 +242,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), rbac.RoleFilter{Q: c.Query("q"), Name: c.Query("name"),
-			ParentID: c.Query("parent_id"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		v, err := wire.QueryOnes(c, "name", "parent_id")
+		if err != nil {
+			return err
+		}
+		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), rbac.RoleFilter{Q: c.Query("q"), Name: v["name"],
+			ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -334,8 +342,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		ps, n, err := r.FindPolicies(c.Request.Context(), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
-			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		v, err := wire.QueryOnes(c, "key", "resource", "operation")
+		if err != nil {
+			return err
+		}
+		ps, n, err := r.FindPolicies(c.Request.Context(), rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"],
+			Resource: v["resource"], Operation: v["operation"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}
@@ -351,8 +363,12 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), rbac.PolicyFilter{Q: c.Query("q"), Key: c.Query("key"),
-			Resource: c.Query("resource"), Operation: c.Query("operation"), IDs: c.QueryArray("id"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		v, err := wire.QueryOnes(c, "key", "resource", "operation")
+		if err != nil {
+			return err
+		}
+		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"],
+			Resource: v["resource"], Operation: v["operation"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

@@ -104,15 +104,19 @@ func (h *salesChannels) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	name, err := wire.QueryOne(c, "name")
+	if err != nil {
+		return err
+	}
 	f := tenants.ChannelFilter{
 		Q:      strings.TrimSpace(c.Query("q")),
-		Name:   c.Query("name"),
+		Name:   name,
+		Dates:  p.Dates,
 		Order:  p.Order,
 		Offset: p.Offset,
 		Limit:  p.Limit,
 	}
-	// id may repeat (?id=a&id=b, or qs's ?id[]=a&id[]=b).
-	if ids := append(c.QueryArray("id"), c.QueryArray("id[]")...); len(ids) > 0 {
+	if ids := wire.QueryList(c, "id"); len(ids) > 0 {
 		f.IDs = ids
 	}
 	if s, ok := c.GetQuery("is_disabled"); ok {

@@ -35,8 +35,13 @@ func registerUsers(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
+		v, err := wire.QueryOnes(c, "email", "first_name", "last_name")
+		if err != nil {
+			return err
+		}
 		us, count, err := d.Auth.FindUsers(c.Request.Context(), auth.UserFilter{
-			Q: c.Query("q"), IDs: c.QueryArray("id"), Email: c.Query("email"), Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+			Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Email: v["email"],
+			FirstName: v["first_name"], LastName: v["last_name"], Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -164,6 +166,7 @@ type Page struct {
 	Offset int
 	Limit  int
 	Order  gatehouse.ListOrder // SortedListParams only
+	Dates  gatehouse.Dates     // SortedListParams only
 }
 
 // MaxLimit bounds list page sizes.
@@ -195,16 +198,106 @@ func ListParams(c *gin.Context, def int) (Page, error) {
 	return p, nil
 }
 
-// SortedListParams is ListParams for a list that sorts by fields (API name →
-// column): it also reads ?order= ("field" or "-field"). A field not in
-// fields is a 400, as in Medusa.
+// SortedListParams is ListParams for a Medusa list that sorts by fields
+// (API name → column): it also reads ?order= ("field" or "-field"; a field
+// not in fields is a 400, as in Medusa) and the created_at and updated_at
+// operator maps.
 func SortedListParams(c *gin.Context, def int, fields map[string]string) (Page, error) {
 	p, err := ListParams(c, def)
 	if err != nil {
 		return p, err
 	}
-	p.Order, err = gatehouse.ParseListOrder(c.Query("order"), fields)
+	if p.Order, err = gatehouse.ParseListOrder(c.Query("order"), fields); err != nil {
+		return p, err
+	}
+	if p.Dates.CreatedAt, err = TimeRange(c, "created_at"); err != nil {
+		return p, err
+	}
+	p.Dates.UpdatedAt, err = TimeRange(c, "updated_at")
 	return p, err
+}
+
+// QueryList returns the values of a list filter in every form clients send
+// it: ?id=a&id=b, ?id[]=a, and ?id[0]=a&id[1]=b (how qs, inside the js-sdk,
+// writes arrays), in that order; nil when absent.
+func QueryList(c *gin.Context, key string) []string {
+	out := append(c.QueryArray(key), c.QueryArray(key+"[]")...)
+	indexed := c.QueryMap(key)
+	idx := make([]int, 0, len(indexed))
+	for k := range indexed {
+		if n, err := strconv.Atoi(k); err == nil && n >= 0 {
+			idx = append(idx, n)
+		}
+	}
+	sort.Ints(idx)
+	for _, n := range idx {
+		out = append(out, indexed[strconv.Itoa(n)])
+	}
+	return out
+}
+
+// QueryOne returns the value of a filter that takes one value, given as
+// ?key=v or as a one-element array; several values are a 400 rather than a
+// filter silently dropped.
+func QueryOne(c *gin.Context, key string) (string, error) {
+	vs := QueryList(c, key)
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	}
+	return "", Invalid("Expected type: 'string' for field '%s', got: 'array'", key)
+}
+
+// QueryOnes is QueryOne for several keys: their values by key.
+func QueryOnes(c *gin.Context, keys ...string) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		v, err := QueryOne(c, k)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// TimeRange reads the operator map of a date field (?field[$gte]=…; $eq,
+// $gt, $gte, $lt, $lte), or ?field=<date> as $eq. Dates are RFC 3339 or
+// YYYY-MM-DD (midnight UTC). Anything else is a 400: a filter is never
+// ignored.
+func TimeRange(c *gin.Context, field string) (gatehouse.TimeRange, error) {
+	var r gatehouse.TimeRange
+	set := func(op, v string) error {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, v); err != nil {
+				return Invalid("Expected type: 'date' for field '%s.%s', got: '%s'", field, op, v)
+			}
+		}
+		if r == nil {
+			r = gatehouse.TimeRange{}
+		}
+		r[op] = t
+		return nil
+	}
+	if v, ok := c.GetQuery(field); ok {
+		if err := set("$eq", v); err != nil {
+			return nil, err
+		}
+	}
+	for op, v := range c.QueryMap(field) {
+		switch op {
+		case "$eq", "$gt", "$gte", "$lt", "$lte":
+			if err := set(op, v); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, Invalid("Unsupported operator '%s' for field '%s'", op, field)
+		}
+	}
+	return r, nil
 }
 
 // Deleted is Medusa's delete response.

@@ -142,6 +142,68 @@ func TestListParams(t *testing.T) {
 	}
 }
 
+func queryContext(q string) *gin.Context {
+	gin.SetMode(gin.TestMode)
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest(http.MethodGet, "/?"+q, nil)
+	return c
+}
+
+// TestQueryFilters: list filters in the forms clients send (qs, inside the
+// js-sdk, writes id[0]=…&id[1]=… and created_at[$gt]=…), and their 400s.
+func TestQueryFilters(t *testing.T) {
+	for q, want := range map[string]string{
+		"":                             "[]",
+		"id=a&id=b":                    "[a b]",
+		"id%5B%5D=a&id%5B%5D=b":        "[a b]",
+		"id%5B1%5D=b&id%5B0%5D=a":      "[a b]",
+		"id%5B10%5D=k&id%5B2%5D=c":     "[c k]", // by index, not as text
+		"id=a&id%5B0%5D=b&id%5Bx%5D=c": "[a b]", // a named key is not a list element
+	} {
+		if got := fmt.Sprint(QueryList(queryContext(q), "id")); got != want {
+			t.Errorf("QueryList(%q) = %s, want %s", q, got, want)
+		}
+	}
+	for q, want := range map[string]string{
+		"":                            "",
+		"name=x":                      "x",
+		"name%5B0%5D=x":               "x",
+		"name=x&name=y":               "Invalid request: Expected type: 'string' for field 'name', got: 'array'",
+		"name%5B0%5D=x&name%5B1%5D=y": "Invalid request: Expected type: 'string' for field 'name', got: 'array'",
+	} {
+		got, err := QueryOne(queryContext(q), "name")
+		if err != nil {
+			_, b := Status(err)
+			got = b.Message
+		}
+		if got != want {
+			t.Errorf("QueryOne(%q) = %q, want %q", q, got, want)
+		}
+	}
+	for q, want := range map[string]string{
+		"": "map[]",
+		"created_at%5B%24gt%5D=2026-01-02T03%3A04%3A05.678Z": "map[$gt:2026-01-02T03:04:05.678Z]",
+		"created_at%5B%24lte%5D=2026-01-02":                  "map[$lte:2026-01-02T00:00:00Z]",
+		"created_at=2026-01-02T03%3A04%3A05%2B02%3A00":       "map[$eq:2026-01-02T01:04:05Z]",
+		"created_at%5B%24gt%5D=tomorrow":                     "Invalid request: Expected type: 'date' for field 'created_at.$gt', got: 'tomorrow'",
+		"created_at%5B%24in%5D=2026-01-02":                   "Invalid request: Unsupported operator '$in' for field 'created_at'",
+	} {
+		r, err := TimeRange(queryContext(q), "created_at")
+		parts := []string{}
+		for op, tm := range r {
+			parts = append(parts, op+":"+tm.UTC().Format(time.RFC3339Nano))
+		}
+		got := "map[" + strings.Join(parts, " ") + "]"
+		if err != nil {
+			_, b := Status(err)
+			got = b.Message
+		}
+		if got != want {
+			t.Errorf("TimeRange(%q) = %s, want %s", q, got, want)
+		}
+	}
+}
+
 type sqlStateErr string
 
 func (e sqlStateErr) Error() string    { return "pg: " + string(e) }
