@@ -67,7 +67,6 @@ func DatePredicates[P ~func(*sql.Selector)](d Dates) []P {
 		r      TimeRange
 	}{{"created_at", d.CreatedAt}, {"updated_at", d.UpdatedAt}} {
 		for op, t := range f.r {
-			t = t.UTC() // as rows are stamped (see ent/schema TimeMixin)
 			floor := t.Truncate(time.Millisecond)
 			ceil := floor
 			if !ceil.Equal(t) {

@@ -115,8 +115,14 @@ func Open(url string, opts ...Option) (*DB, error) {
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: sdb, Dialect: dia}, nil
 }
 
+// sqliteDSN opens SQLite with foreign keys on and every time written in UTC
+// (_timezone): SQLite keeps times as text and compares them as text, so
+// rows stamped with different offsets (a local created_at, a UTC expiry
+// derived from another row) would filter and sort wrongly on any machine
+// whose zone is not UTC. PostgreSQL's timestamptz compares instants.
 func sqliteDSN(path string) string {
-	const pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+	const common = "_pragma=foreign_keys(1)&_timezone=UTC"
+	const pragmas = common + "&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 	switch {
 	case strings.HasPrefix(path, ":memory:"):
 		// A named shared-cache memory database per name, so tests stay apart.
@@ -124,12 +130,12 @@ func sqliteDSN(path string) string {
 		if name == "" {
 			name = "gatehouse"
 		}
-		return "file:" + name + "?mode=memory&cache=shared&_pragma=foreign_keys(1)"
+		return "file:" + name + "?mode=memory&cache=shared&" + common
 	case strings.HasPrefix(path, "file:"):
 		if strings.Contains(path, "?") {
-			return path + "&_pragma=foreign_keys(1)"
+			return path + "&" + common
 		}
-		return path + "?_pragma=foreign_keys(1)"
+		return path + "?" + common
 	default:
 		return "file:" + path + "?" + pragmas
 	}

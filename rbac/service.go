@@ -908,7 +908,7 @@ func (s *Service) UnassignRoles(ctx context.Context, subject string, roles []str
 			// Touching the role row serializes concurrent removals (row lock on
 			// PostgreSQL, one writer on SQLite), so two admins cannot each
 			// remove the other and leave the tenant without a super admin.
-			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now().UTC()).Save(ctx); err != nil {
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
 				return fmt.Errorf("unassign roles: %w", err)
 			}
 		}
@@ -1223,7 +1223,7 @@ func (s *Service) UnassignRoleUsers(ctx context.Context, roleID string, users []
 		super := roleID == RoleSuperAdmin
 		if super {
 			// Serializes concurrent removals, as in UnassignRoles.
-			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now().UTC()).Save(ctx); err != nil {
+			if _, err := tx.RBACRole.Update().Where(rbacrole.RoleID(RoleSuperAdmin)).SetUpdatedAt(time.Now()).Save(ctx); err != nil {
 				return fmt.Errorf("unassign role users: %w", err)
 			}
 		}

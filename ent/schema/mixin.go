@@ -38,16 +38,10 @@ type TimeMixin struct{ mixin.Schema }
 // Fields of the TimeMixin.
 func (TimeMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Default(nowUTC).Immutable(),
-		field.Time("updated_at").Default(nowUTC).UpdateDefault(nowUTC),
+		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 	}
 }
-
-// nowUTC stamps rows in UTC: SQLite keeps times as text with their offset
-// and compares them as text, so list filters and orders on created_at and
-// updated_at are right only when every row has the same offset (PostgreSQL's
-// timestamptz does not care).
-func nowUTC() time.Time { return time.Now().UTC() }
 
 // TenantMixin scopes an entity to a tenant: a tenant_id column with an index,
 // an interceptor that adds tenant_id = ? to every query and traversal, and a
