@@ -2,6 +2,7 @@
 // scripts/web.sh e2e) driven through headless Chromium with playwright-core.
 // Prints one line per flow and "N passed, N failed" at the end.
 import { mkdirSync } from "node:fs"
+import Medusa from "@medusajs/js-sdk"
 import { chromium } from "playwright-core"
 import { totp } from "./totp.mjs"
 
@@ -195,6 +196,31 @@ await step("audit log lists and filters the changes", async () => {
   await page.getByRole("button", { name: "Clear" }).click()
   await page.getByTestId("audit-row").nth(3).waitFor()
   await shot(page, "audit-log")
+})
+
+await step("the js-sdk's list calls: listAssignable, order, id arrays and date maps as qs writes them", async () => {
+  // The same SDK the console uses, from Node with a JWT, before the admin enrols TOTP.
+  const sdk = new Medusa({ baseUrl: api, auth: { type: "jwt", jwtTokenStorageMethod: "memory" } })
+  await sdk.auth.login("user", "emailpass", admin)
+  const roles = await sdk.admin.rbacRole.list({ limit: 100 })
+  const assignable = await sdk.admin.rbacRole.listAssignable({ limit: 100 })
+  expect(assignable.count === roles.count && assignable.roles.every((r) => Object.keys(r).sort().join() === "description,id,name"),
+    `super admin may assign ${assignable.count} of ${roles.count} roles: ${JSON.stringify(assignable.roles)}`)
+  const policies = await sdk.admin.rbacPolicy.listAssignable({ limit: 2, offset: 1 })
+  expect(policies.policies.length === 2 && policies.count > 2, `assignable policies page: ${JSON.stringify(policies)}`)
+  for (const n of ["sdk-b", "sdk-a", "sdk-c"]) await sdk.admin.salesChannel.create({ name: n })
+  const desc = (await sdk.admin.salesChannel.list({ q: "sdk-", order: "-name" })).sales_channels.map((c) => c.name)
+  expect(desc.join() === "sdk-c,sdk-b,sdk-a", `order=-name: ${desc}`)
+  const two = (await sdk.admin.salesChannel.list({ q: "sdk-", order: "name" })).sales_channels.slice(0, 2)
+  const byId = await sdk.admin.salesChannel.list({ id: two.map((c) => c.id) }) // id[0]=…&id[1]=…
+  expect(byId.count === 2 && byId.sales_channels.every((c) => c.name === "sdk-a" || c.name === "sdk-b"), `id array: ${JSON.stringify(byId.sales_channels)}`)
+  const later = new Date(Date.now() + 3600_000).toISOString()
+  const before = await sdk.admin.rbacRole.list({ created_at: { $lt: later } })
+  const after = await sdk.admin.rbacRole.list({ created_at: { $gte: later } })
+  expect(before.count === roles.count && after.count === 0, `created_at maps: ${before.count} before, ${after.count} after, of ${roles.count}`)
+  let status = 0
+  await sdk.admin.user.list({ order: "password" }).catch((e) => { status = e.status })
+  expect(status === 400, `order=password: ${status}, want 400`)
 })
 
 await step("enrol TOTP, sign out, sign in again with a code", async () => {
