@@ -205,23 +205,47 @@ func toUsers(us []*ent.User) []userJSON {
 	return out
 }
 
+// roleFilter reads the query of the role lists: GET /admin/rbac/roles and
+// its assignable subset take the same filters, order and page.
+func roleFilter(c *gin.Context) (rbac.RoleFilter, error) {
+	p, err := wire.SortedListParams(c, 20, rbac.RoleOrderFields)
+	if err != nil {
+		return rbac.RoleFilter{}, err
+	}
+	v, err := wire.QueryOnes(c, "name", "parent_id")
+	if err != nil {
+		return rbac.RoleFilter{}, err
+	}
+	return rbac.RoleFilter{Q: c.Query("q"), Name: v["name"], ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"),
+		Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
+}
+
+// policyFilter reads the query of the policy lists (all, and assignable).
+func policyFilter(c *gin.Context) (rbac.PolicyFilter, error) {
+	p, err := wire.SortedListParams(c, 20, rbac.PolicyOrderFields)
+	if err != nil {
+		return rbac.PolicyFilter{}, err
+	}
+	v, err := wire.QueryOnes(c, "key", "resource", "operation")
+	if err != nil {
+		return rbac.PolicyFilter{}, err
+	}
+	return rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"], Resource: v["resource"], Operation: v["operation"],
+		IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
+}
+
 func registerRBAC(g *gin.RouterGroup, d Deps) {
 	r := d.RBAC
 	g.GET("/rbac/roles", wire.H(func(c *gin.Context) error {
-		p, err := wire.SortedListParams(c, 20, rbac.RoleOrderFields)
+		f, err := roleFilter(c)
 		if err != nil {
 			return err
 		}
-		v, err := wire.QueryOnes(c, "name", "parent_id")
+		rs, n, err := r.FindRoles(c.Request.Context(), f)
 		if err != nil {
 			return err
 		}
-		rs, n, err := r.FindRoles(c.Request.Context(), rbac.RoleFilter{Q: c.Query("q"), Name: v["name"],
-			ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
-		if err != nil {
-			return err
-		}
-		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": p.Offset, "limit": p.Limit})
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": f.Offset, "limit": f.Limit})
 		return nil
 	}))
 	g.POST("/rbac/roles", wire.H(func(c *gin.Context) error {
@@ -238,16 +262,11 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 	g.GET("/rbac/roles/assignable", wire.H(func(c *gin.Context) error {
-		p, err := wire.SortedListParams(c, 20, rbac.RoleOrderFields)
+		f, err := roleFilter(c)
 		if err != nil {
 			return err
 		}
-		v, err := wire.QueryOnes(c, "name", "parent_id")
-		if err != nil {
-			return err
-		}
-		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), rbac.RoleFilter{Q: c.Query("q"), Name: v["name"],
-			ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		rs, n, err := r.AssignableRoles(c.Request.Context(), callerOrNone(c), f)
 		if err != nil {
 			return err
 		}
@@ -338,16 +357,11 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 	g.GET("/rbac/policies", wire.H(func(c *gin.Context) error {
-		p, err := wire.SortedListParams(c, 20, rbac.PolicyOrderFields)
+		f, err := policyFilter(c)
 		if err != nil {
 			return err
 		}
-		v, err := wire.QueryOnes(c, "key", "resource", "operation")
-		if err != nil {
-			return err
-		}
-		ps, n, err := r.FindPolicies(c.Request.Context(), rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"],
-			Resource: v["resource"], Operation: v["operation"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		ps, n, err := r.FindPolicies(c.Request.Context(), f)
 		if err != nil {
 			return err
 		}
@@ -355,20 +369,15 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		for _, x := range ps {
 			out = append(out, toPolicy(x))
 		}
-		c.JSON(http.StatusOK, gin.H{"policies": out, "count": n, "offset": p.Offset, "limit": p.Limit})
+		c.JSON(http.StatusOK, gin.H{"policies": out, "count": n, "offset": f.Offset, "limit": f.Limit})
 		return nil
 	}))
 	g.GET("/rbac/policies/assignable", wire.H(func(c *gin.Context) error {
-		p, err := wire.SortedListParams(c, 20, rbac.PolicyOrderFields)
+		f, err := policyFilter(c)
 		if err != nil {
 			return err
 		}
-		v, err := wire.QueryOnes(c, "key", "resource", "operation")
-		if err != nil {
-			return err
-		}
-		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"],
-			Resource: v["resource"], Operation: v["operation"], IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+		ps, n, err := r.AssignablePolicies(c.Request.Context(), callerOrNone(c), f)
 		if err != nil {
 			return err
 		}
