@@ -674,7 +674,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, caller *Context, id string, 
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("revoke api key: %w", err)
 	}
-	if err := s.emit(ctx, tx.Client(), "api_key.revoked", map[string]any{
+	if err := s.emit(ctx, tx, "api_key.revoked", map[string]any{
 		"id": k.ID, "type": string(k.Type), "revoked_at": at.UTC().Format(time.RFC3339Nano), "revoked_by": by,
 	}); err != nil {
 		_ = tx.Rollback()

@@ -67,7 +67,7 @@ func (s *Service) CreateCustomer(ctx context.Context, caller *Context, in Custom
 		_ = tx.Rollback()
 		return nil, err
 	}
-	if err := s.emit(ctx, tx.Client(), "customer.created", map[string]any{"id": cus.ID}); err != nil {
+	if err := s.emit(ctx, tx, "customer.created", map[string]any{"id": cus.ID}); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}

@@ -121,7 +121,7 @@ func (s *Service) CreateInvite(ctx context.Context, in InviteInput) (*ent.Invite
 		}
 		return nil, "", fmt.Errorf("create invite: %w", err)
 	}
-	if err := s.emit(ctx, tx.Client(), "invite.created", map[string]any{"id": id, "email": email, "token": tok}); err != nil {
+	if err := s.emit(ctx, tx, "invite.created", map[string]any{"id": id, "email": email, "token": tok}); err != nil {
 		_ = tx.Rollback()
 		return nil, "", err
 	}
@@ -165,7 +165,7 @@ func (s *Service) ResendInvite(ctx context.Context, id string) (*ent.Invite, str
 	if err != nil {
 		return nil, "", fmt.Errorf("resend invite: %w", err)
 	}
-	if err := s.emit(ctx, s.db, "invite.resent", map[string]any{"id": id, "email": inv.Email, "token": tok}); err != nil {
+	if err := s.emit(ctx, nil, "invite.resent", map[string]any{"id": id, "email": inv.Email, "token": tok}); err != nil {
 		return nil, "", err
 	}
 	return inv, tok, nil
@@ -239,7 +239,7 @@ func (s *Service) AcceptInvite(ctx context.Context, caller *Context, rawToken st
 		_ = tx.Rollback()
 		return nil, ErrUnauthorized
 	}
-	if err := s.emit(ctx, tx.Client(), "invite.accepted", map[string]any{"id": inv.ID}); err != nil {
+	if err := s.emit(ctx, tx, "invite.accepted", map[string]any{"id": inv.ID}); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}

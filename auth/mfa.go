@@ -337,7 +337,7 @@ func (s *Service) VerifyMFAFactor(ctx context.Context, ac *Context, id, code str
 		}
 		f, err = tx.MFAFactor.UpdateOne(f).SetStatus(mfafactor.StatusEnabled).Save(ctx)
 		if err == nil {
-			err = s.emit(ctx, tx.Client(), "auth.mfa_enabled", map[string]any{"auth_identity_id": ac.AuthIdentityID, "mfa_id": f.ID, "provider": f.Provider})
+			err = s.emit(ctx, tx, "auth.mfa_enabled", map[string]any{"auth_identity_id": ac.AuthIdentityID, "mfa_id": f.ID, "provider": f.Provider})
 		}
 		if err != nil {
 			_ = tx.Rollback()
@@ -386,7 +386,7 @@ func (s *Service) DisableMFAFactor(ctx context.Context, ac *Context, id, method,
 	}
 	f, err = tx.MFAFactor.UpdateOne(f).SetStatus(mfafactor.StatusDisabled).Save(ctx)
 	if err == nil {
-		err = s.emit(ctx, tx.Client(), "auth.mfa_disabled", map[string]any{"auth_identity_id": ac.AuthIdentityID, "mfa_id": f.ID, "provider": f.Provider})
+		err = s.emit(ctx, tx, "auth.mfa_disabled", map[string]any{"auth_identity_id": ac.AuthIdentityID, "mfa_id": f.ID, "provider": f.Provider})
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -481,7 +481,7 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, ac *Context, count 
 	if _, err := tx.RecoveryCode.CreateBulk(bulk...).Save(ctx); err != nil {
 		return nil, fmt.Errorf("store recovery codes: %w", err)
 	}
-	if err := s.emit(ctx, tx.Client(), "auth.mfa_recovery_codes_generated", map[string]any{"auth_identity_id": ac.AuthIdentityID, "count": count}); err != nil {
+	if err := s.emit(ctx, tx, "auth.mfa_recovery_codes_generated", map[string]any{"auth_identity_id": ac.AuthIdentityID, "count": count}); err != nil {
 		return nil, err
 	}
 	if err := audit.RecordTx(ctx, tx.Client()); err != nil {

@@ -15,16 +15,35 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/provideridentity"
 )
 
-// emit writes an event to the outbox (delivered by webhooks in a later
-// release). In development the event is logged too, so a developer can follow
-// a reset or invite without a mail server; never in other environments, as
-// events carry tokens.
-func (s *Service) emit(ctx context.Context, db *ent.Client, name string, data map[string]any) error {
+// emit writes an event to the outbox, in tx when it is not nil (delivered by
+// the webhooks dispatcher once committed). Events carry tokens (invites,
+// resets, verification codes), so they are never logged: in development the
+// Mailbox receives each one after its transaction commits, so a developer
+// can follow a reset or an invite without a mail server.
+func (s *Service) emit(ctx context.Context, tx *ent.Tx, name string, data map[string]any) error {
+	db := s.db
+	if tx != nil {
+		db = tx.Client()
+	}
 	if _, err := db.Event.Create().SetName(name).SetData(data).Save(ctx); err != nil {
 		return fmt.Errorf("emit %s: %w", name, err)
 	}
-	if s.cfg.Development && s.log != nil {
-		s.log.InfoContext(ctx, "event (development only: includes secrets)", slog.String("event", name), slog.Any("data", data))
+	mb := s.cfg.Mailbox
+	switch {
+	case mb == nil:
+	case tx == nil:
+		mb.Deliver(ctx, name, data)
+	default:
+		// Only what is committed: a rolled-back invite has no token to use.
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(c context.Context, tx *ent.Tx) error {
+				if err := next.Commit(c, tx); err != nil {
+					return err
+				}
+				mb.Deliver(ctx, name, data)
+				return nil
+			})
+		})
 	}
 	return nil
 }
@@ -132,7 +151,7 @@ func (s *Service) resetToken(ctx context.Context, tn *ent.Tenant, actorType, pro
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	if err := s.emit(ctx, tx.Client(), "auth.password_reset", map[string]any{
+	if err := s.emit(ctx, tx, "auth.password_reset", map[string]any{
 		"entity_id": entityID, "actor_type": actorType, "token": tok, "metadata": metadata,
 	}); err != nil {
 		_ = tx.Rollback()
@@ -209,7 +228,7 @@ func (s *Service) setPassword(ctx context.Context, tenantID string, pi *ent.Prov
 	}
 	// The notification a merchant sends its user ("your password was
 	// changed"), delivered by webhooks.
-	if err := s.emit(ctx, tx.Client(), "auth.password_changed", map[string]any{
+	if err := s.emit(ctx, tx, "auth.password_changed", map[string]any{
 		"auth_identity_id": pi.AuthIdentityID, "entity_id": pi.EntityID, "provider": pi.Provider,
 	}); err != nil {
 		_ = tx.Rollback()

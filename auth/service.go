@@ -27,16 +27,24 @@ import (
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
+// Mailbox receives outbox events as they are committed. The development
+// server writes them to a file only its user can read (cmd/gatehouse).
+type Mailbox interface {
+	Deliver(ctx context.Context, event string, data map[string]any)
+}
+
 // Config tunes the auth service.
 type Config struct {
-	TokenTTL      time.Duration // default access-token lifetime (1 day, like Medusa)
-	SessionTTL    time.Duration // cookie session lifetime (10 h), never beyond its JWT
-	AbsoluteTTL   time.Duration // longest a login can be refreshed (30 days)
-	IdleTTL       time.Duration // longest a cookie session may go unused (2 h)
-	ResetTTL      time.Duration // password-reset token lifetime (15 min)
-	InviteTTL     time.Duration // invite lifetime (7 days)
-	MinPassword   int           // default minimum password length (8)
-	Development   bool          // log outbox events, including their tokens
+	TokenTTL    time.Duration // default access-token lifetime (1 day, like Medusa)
+	SessionTTL  time.Duration // cookie session lifetime (10 h), never beyond its JWT
+	AbsoluteTTL time.Duration // longest a login can be refreshed (30 days)
+	IdleTTL     time.Duration // longest a cookie session may go unused (2 h)
+	ResetTTL    time.Duration // password-reset token lifetime (15 min)
+	InviteTTL   time.Duration // invite lifetime (7 days)
+	MinPassword int           // default minimum password length (8)
+	// Mailbox, when set (development), receives every committed outbox
+	// event, tokens included; nothing logs them.
+	Mailbox       Mailbox
 	DefaultKeyAlg string
 	// Now is the clock (time.Now); tests move it.
 	Now func() time.Time

@@ -160,7 +160,7 @@ func (s *Service) DeleteUser(ctx context.Context, caller *Context, id string) er
 			_ = tx.Rollback()
 			return err
 		}
-		if err := s.emit(ctx, tx.Client(), "user.deleted", map[string]any{"id": id}); err != nil {
+		if err := s.emit(ctx, tx, "user.deleted", map[string]any{"id": id}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}

@@ -134,7 +134,7 @@ func (s *Service) RequestVerification(ctx context.Context, ac *Context, in Verif
 	if err != nil {
 		return nil, fmt.Errorf("request verification: %w", err)
 	}
-	if err := s.emit(ctx, tx.Client(), "auth.verification_requested", map[string]any{
+	if err := s.emit(ctx, tx, "auth.verification_requested", map[string]any{
 		"entity_id": in.EntityID, "entity_type": in.EntityType, "code_provider": in.CodeProvider,
 		"auth_identity_id": ac.AuthIdentityID, "code": code, "expires_at": now.Add(VerificationTTL).Format(time.RFC3339Nano),
 		"metadata": in.Metadata,

@@ -39,7 +39,9 @@ type App struct {
 	RouteMap  *rbac.RouteMap
 	Handler   *api.Server
 	Webhooks  *webhooks.Service
-	closers   []func()
+	// Mailbox is the development mailbox's path ("" outside development).
+	Mailbox string
+	closers []func()
 }
 
 // Build wires the application: the composition root.
@@ -139,9 +141,18 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 	}
 	tokens := auth.NewTokens(a.Keys, cfg.PublicURL, cfg.Cache.Tokens)
 	hasher := auth.NewHasher(auth.DefaultArgon2Params(), 0)
-	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, auth.Config{
-		TokenTTL: tokenTTL, Development: cfg.Env == "development",
-	}, tel.Logger)
+	authCfg := auth.Config{TokenTTL: tokenTTL}
+	if path := cfg.mailboxPath(); path != "" {
+		mb, err := openMailbox(path, tel.Logger)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.Mailbox = path
+		a.closers = append(a.closers, func() { _ = mb.Close() })
+		authCfg.Mailbox = mb
+	}
+	a.Auth = auth.NewService(db.Client, a.Store, hasher, a.Keys, tokens, a.APIKeys, authCfg, tel.Logger)
 	if err := a.Auth.SetMasterKey(mk); err != nil {
 		a.Close()
 		return nil, err

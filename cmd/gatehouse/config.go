@@ -41,7 +41,11 @@ type Config struct {
 	// DemoPassword, when set, is the demo admin's password on first start
 	// (otherwise a random one is generated and printed).
 	DemoPassword string `env:"GATEHOUSE_DEMO_PASSWORD"`
-	Cache        CacheConfig
+	// DevMailbox is the file a development server appends its outbox
+	// events to, tokens included (default: mailbox.jsonl beside the SQLite
+	// database). Ignored in other environments.
+	DevMailbox string `env:"GATEHOUSE_DEV_MAILBOX"`
+	Cache      CacheConfig
 
 	// MetricsTenants lists tenants (slugs or ids) whose auth-check metrics
 	// carry a tenant label; empty: no metric has one.
@@ -161,14 +165,32 @@ func (c Config) validate(lookup func(string) (string, bool)) error {
 // masterKey returns the configured master key or, outside production, one
 // kept in a file beside the SQLite database, made on first start, so a
 // development install keeps its signing keys across restarts.
+// dataDir is where a development server keeps its files: beside the SQLite
+// database, else ./data.
+func (c Config) dataDir() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && !strings.HasPrefix(p, ":memory:") && !strings.HasPrefix(p, "file:") {
+		return filepath.Dir(p)
+	}
+	return "data"
+}
+
+// mailboxPath is the development mailbox (GATEHOUSE_DEV_MAILBOX, else
+// mailbox.jsonl in the data directory); "" outside development.
+func (c Config) mailboxPath() string {
+	if c.Env != "development" {
+		return ""
+	}
+	if c.DevMailbox != "" {
+		return c.DevMailbox
+	}
+	return filepath.Join(c.dataDir(), "mailbox.jsonl")
+}
+
 func (c Config) masterKey() ([]byte, error) {
 	if c.MasterKey != "" {
 		return []byte(c.MasterKey), nil
 	}
-	dir := "data"
-	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && !strings.HasPrefix(p, ":memory:") && !strings.HasPrefix(p, "file:") {
-		dir = filepath.Dir(p)
-	}
+	dir := c.dataDir()
 	path := filepath.Join(dir, "master.key")
 	if b, err := os.ReadFile(path); err == nil && len(b) >= 64 {
 		return b, nil

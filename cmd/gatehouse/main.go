@@ -151,6 +151,7 @@ func runServe(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		if err := bootstrapDemo(ctx, a, cfg, stdout); err != nil {
 			return err
 		}
+		log.Info("development: events with their tokens (invites, password resets, verification codes) are appended to the mailbox file, not logged", "mailbox", a.Mailbox)
 	}
 	return a.Serve(ctx, cfg.Addr, func(addr string) {
 		log.Info("listening", "addr", addr, "env", cfg.Env, "database", a.DB.Dialect)

@@ -26,6 +26,12 @@ import (
 // Redis when GATEHOUSE_TEST_REDIS_URL is set) with a span recorder.
 func buildTestApp(t *testing.T, rec sdktrace.SpanProcessor, env map[string]string) (*App, *httptest.Server) {
 	t.Helper()
+	return buildTestAppLogging(t, rec, env, io.Discard)
+}
+
+// buildTestAppLogging is buildTestApp with the server's log written to logOut.
+func buildTestAppLogging(t *testing.T, rec sdktrace.SpanProcessor, env map[string]string, logOut io.Writer) (*App, *httptest.Server) {
+	t.Helper()
 	t.Setenv("GATEHOUSE_ENV", "test")
 	t.Setenv("GATEHOUSE_DATABASE_URL", dbtest.URL(t))
 	t.Setenv("GATEHOUSE_REDIS_URL", os.Getenv(apitest.RedisEnv))
@@ -39,7 +45,7 @@ func buildTestApp(t *testing.T, rec sdktrace.SpanProcessor, env map[string]strin
 		t.Fatal(err)
 	}
 	cfg.spanProcessor = rec
-	a, err := Build(context.Background(), cfg, io.Discard)
+	a, err := Build(context.Background(), cfg, logOut)
 	if err != nil {
 		t.Fatal(err)
 	}
