@@ -53,6 +53,10 @@ type TimeRange map[string]time.Time
 // takes (each table has both columns).
 type Dates struct {
 	CreatedAt, UpdatedAt TimeRange
+	// DeletedAt matches no listed row: lists never show deleted records
+	// (a row's deleted_at is null), so no comparison holds, as in Medusa
+	// without with_deleted.
+	DeletedAt TimeRange
 }
 
 // DatePredicates returns d as predicates of an Ent query's Where. The API
@@ -97,6 +101,9 @@ func DatePredicates[P ~func(*sql.Selector)](d Dates) []P {
 				out = append(out, P(p))
 			}
 		}
+	}
+	if len(d.DeletedAt) > 0 {
+		out = append(out, P(sql.FieldIsNull("created_at"))) // never null: no row
 	}
 	return out
 }

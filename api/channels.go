@@ -25,13 +25,18 @@ func requestChannels(c *gin.Context, ac *auth.Context, pathChannel string) ([]st
 	return namedChannels(c, pathChannel)
 }
 
+// channelParam is the query parameter that names a sales channel.
+const channelParam = "sales_channel_id"
+
 // namedChannels collects the sales channels a request names: in the query
 // (sales_channel_id), the x-sales-channel-id header, the JSON body
 // (sales_channel_id, sales_channel_ids) and the path (pathChannel).
 func namedChannels(c *gin.Context, pathChannel string) ([]string, error) {
 	var ids []string
-	ids = append(ids, c.QueryArray("sales_channel_id")...)
-	ids = append(ids, c.QueryArray("sales_channel_id[]")...)
+	// Every form a query names it in (repeated, [] and qs's [N]): a form
+	// left unread would let a service behind /decisions act on a channel
+	// nobody checked.
+	ids = append(ids, wire.QueryList(c, channelParam)...)
 	for _, h := range c.Request.Header.Values("X-Sales-Channel-Id") {
 		for _, v := range strings.Split(h, ",") {
 			if v = strings.TrimSpace(v); v != "" {

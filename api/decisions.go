@@ -158,10 +158,14 @@ func (s *Server) decision(c *gin.Context) {
 			return
 		}
 		channels = pk.SalesChannelIDs
-		if want := c.Request.URL.Query().Get("sales_channel_id"); want != "" && !contains(channels, want) {
-			wire.Render(c, &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
-				Message: "Requested sales channel is not part of the publishable key"})
-			return
+		// Each channel the query names, in any form (the service behind
+		// the gateway may read sales_channel_id[1] as well as the first).
+		for _, want := range wire.QueryList(c, channelParam) {
+			if !contains(channels, want) {
+				wire.Render(c, &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Type: "not_allowed",
+					Message: "Requested sales channel is not part of the publishable key"})
+				return
+			}
 		}
 		ac, _ = auth.FromContext(c.Request.Context())
 	default:

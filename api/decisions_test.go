@@ -6,6 +6,7 @@ import (
 	"github.com/gatehousehq/gatehouse/api/apitest"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/rbac"
+	"github.com/gatehousehq/gatehouse/tenants"
 )
 
 // TestDecisions drives /decisions with the header sets real gateways send:
@@ -30,7 +31,6 @@ func TestDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = pkKey
 
 	nginx := func(method, uri, cred string) []string {
 		h := []string{"Host", "shop.gw.test", "X-Original-Method", method, "X-Original-URI", uri}
@@ -90,6 +90,35 @@ func TestDecisions(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// A publishable key's channels bound every channel the store request
+	// names, in each form a query can name it (the service behind the
+	// gateway may read them all, not only the first).
+	own, err := env.Channels.CreateChannel(ctx, tenants.ChannelInput{Name: new("Web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do(t, "POST", "/admin/api-keys/"+pkKey.ID+"/sales-channels", map[string]any{"add": []string{own.ID}},
+		"x-tenant-id", "gw", "authorization", "Bearer "+super); r.Status != 200 {
+		t.Fatalf("link the key's channel: %d %s", r.Status, r.Body)
+	}
+	for query, want := range map[string]int{
+		"sales_channel_id=" + own.ID:                                                 200,
+		"sales_channel_id[]=" + own.ID:                                               200,
+		"sales_channel_id=sc_other":                                                  403,
+		"sales_channel_id=" + own.ID + "&sales_channel_id=sc_other":                  403,
+		"sales_channel_id%5B0%5D=" + own.ID + "&sales_channel_id%5B1%5D=sc_other":    403,
+		"sales_channel_id%5B%5D=" + own.ID + "&sales_channel_id%5B%5D=sc_other":      403,
+		"limit=1&sales_channel_id%5B1%5D=sc_other&sales_channel_id%5B0%5D=" + own.ID: 403,
+	} {
+		r := env.Do(t, "GET", "/decisions/store/products?"+query, nil, "x-tenant-id", "gw", "x-publishable-api-key", pk)
+		if r.Status != want {
+			t.Errorf("store decision ?%s = %d %s, want %d", query, r.Status, r.Body, want)
+		}
+		if want == 403 && r.JSON["message"] != "Requested sales channel is not part of the publishable key" {
+			t.Errorf("store decision ?%s message = %v", query, r.JSON["message"])
+		}
 	}
 
 	// A token of another tenant is refused there (tenant from the original host).

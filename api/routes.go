@@ -82,17 +82,17 @@ func (s *Server) routes(e *gin.Engine) {
 	// Invite acceptance authenticates itself: a registration token, no API keys.
 	admin.RegisterAccept(t.Group("/admin/invites", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, AllowUnregistered: true,
-	})), admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit})
+	}), wire.KnownQuery(admin.Query, channelParam)), admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit})
 
 	ag := t.Group("/admin", s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorUser}, Bearer: true, Session: true, APIKey: true,
 	}))
-	ag.Use(s.authorize(admin.Policies))
+	ag.Use(s.authorize(admin.Policies), wire.KnownQuery(admin.Query, channelParam))
 	admin.Register(ag, admin.Deps{Auth: d.Auth, Channels: d.Channels, RBAC: d.RBAC, Audit: d.Audit, Webhooks: d.Webhooks, RouteMap: d.RouteMap})
 
 	sg := t.Group("/store", s.publishableKey(), s.authenticateFor(wire.AuthSpec{
 		Actors: []string{auth.ActorCustomer}, Bearer: true, Session: true, Optional: true, AllowUnregistered: true,
-	}))
+	}), wire.KnownQuery(store.Query, channelParam))
 	store.Register(sg, store.Deps{Auth: d.Auth})
 }
 

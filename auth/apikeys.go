@@ -371,9 +371,12 @@ func (s *Service) AuthenticatePublishableKey(ctx context.Context, tn *ent.Tenant
 
 // APIKeyFilter selects keys.
 type APIKeyFilter struct {
-	Q       string
-	IDs     []string
-	Title   string
+	Q      string
+	IDs    []string
+	Titles []string // any of these
+	// Tokens selects publishable keys by their token (any of these); a
+	// secret key's token is never stored, so none matches.
+	Tokens  []string
 	Type    string
 	Dates   gatehouse.Dates
 	Revoked *bool
@@ -401,8 +404,11 @@ func (s *Service) FindAPIKeys(ctx context.Context, f APIKeyFilter) ([]*ent.APIKe
 	if len(f.IDs) > 0 {
 		q = q.Where(apikey.IDIn(f.IDs...))
 	}
-	if f.Title != "" {
-		q = q.Where(apikey.Title(f.Title))
+	if len(f.Titles) > 0 {
+		q = q.Where(apikey.TitleIn(f.Titles...))
+	}
+	if len(f.Tokens) > 0 {
+		q = q.Where(apikey.TypeEQ(apikey.TypePublishable), apikey.TokenIn(f.Tokens...))
 	}
 	if f.Type != "" {
 		q = q.Where(apikey.TypeEQ(apikey.Type(f.Type)))

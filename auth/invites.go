@@ -20,7 +20,7 @@ import (
 type InviteFilter struct {
 	Q      string
 	IDs    []string
-	Email  string
+	Emails []string // any of these (compared case-insensitively)
 	Dates  gatehouse.Dates
 	Order  gatehouse.ListOrder // from InviteOrderFields; zero: oldest first
 	Offset int
@@ -42,8 +42,12 @@ func (s *Service) FindInvites(ctx context.Context, f InviteFilter) ([]*ent.Invit
 	if len(f.IDs) > 0 {
 		q = q.Where(invite.IDIn(f.IDs...))
 	}
-	if f.Email != "" {
-		q = q.Where(invite.Email(NormalizeEmail(f.Email)))
+	if len(f.Emails) > 0 {
+		emails := make([]string, len(f.Emails))
+		for i, e := range f.Emails {
+			emails[i] = NormalizeEmail(e)
+		}
+		q = q.Where(invite.EmailIn(emails...))
 	}
 	q = q.Where(gatehouse.DatePredicates[predicate.Invite](f.Dates)...)
 	count, err := q.Clone().Count(ctx)

@@ -89,11 +89,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error
 
 // RoleFilter selects roles.
 type RoleFilter struct {
-	Q, Name, ParentID string
-	IDs               []string
-	Dates             gatehouse.Dates
-	Order             gatehouse.ListOrder // from RoleOrderFields; zero: oldest first
-	Offset, Limit     int
+	Q                     string
+	IDs, Names, ParentIDs []string // any of each
+	Dates                 gatehouse.Dates
+	Order                 gatehouse.ListOrder // from RoleOrderFields; zero: oldest first
+	Offset, Limit         int
 }
 
 // RoleOrderFields are the fields role lists sort by (?order=).
@@ -122,11 +122,11 @@ func (s *Service) roleQuery(f RoleFilter) *ent.RBACRoleQuery {
 	if f.Q != "" {
 		q = q.Where(rbacrole.Or(rbacrole.NameContainsFold(f.Q), rbacrole.DescriptionContainsFold(f.Q)))
 	}
-	if f.Name != "" {
-		q = q.Where(rbacrole.Name(f.Name))
+	if len(f.Names) > 0 {
+		q = q.Where(rbacrole.NameIn(f.Names...))
 	}
-	if f.ParentID != "" {
-		q = q.Where(rbacrole.ParentID(f.ParentID))
+	if len(f.ParentIDs) > 0 {
+		q = q.Where(rbacrole.ParentIDIn(f.ParentIDs...))
 	}
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacrole.RoleIDIn(f.IDs...))
@@ -427,11 +427,11 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 
 // PolicyFilter selects policies.
 type PolicyFilter struct {
-	Q, Key, Resource, Operation string
-	IDs                         []string
-	Dates                       gatehouse.Dates
-	Order                       gatehouse.ListOrder // from PolicyOrderFields; zero: by key
-	Offset, Limit               int
+	Q                                string
+	IDs, Keys, Resources, Operations []string // any of each
+	Dates                            gatehouse.Dates
+	Order                            gatehouse.ListOrder // from PolicyOrderFields; zero: by key
+	Offset, Limit                    int
 }
 
 // PolicyOrderFields are the fields policy lists sort by (?order=).
@@ -484,14 +484,14 @@ func (s *Service) policyQuery(f PolicyFilter) *ent.RBACPolicyQuery {
 	if f.Q != "" {
 		q = q.Where(rbacpolicy.Or(rbacpolicy.KeyContainsFold(f.Q), rbacpolicy.NameContainsFold(f.Q)))
 	}
-	if f.Key != "" {
-		q = q.Where(rbacpolicy.Key(f.Key))
+	if len(f.Keys) > 0 {
+		q = q.Where(rbacpolicy.KeyIn(f.Keys...))
 	}
-	if f.Resource != "" {
-		q = q.Where(rbacpolicy.Resource(f.Resource))
+	if len(f.Resources) > 0 {
+		q = q.Where(rbacpolicy.ResourceIn(f.Resources...))
 	}
-	if f.Operation != "" {
-		q = q.Where(rbacpolicy.Operation(f.Operation))
+	if len(f.Operations) > 0 {
+		q = q.Where(rbacpolicy.OperationIn(f.Operations...))
 	}
 	if len(f.IDs) > 0 {
 		q = q.Where(rbacpolicy.PolicyIDIn(f.IDs...))
@@ -1159,7 +1159,7 @@ func (s *Service) FindPolicyRoles(ctx context.Context, policyID string, offset, 
 
 // FindRoleUsers returns a page of the users holding a role and their total
 // count. Errors: not_found.
-func (s *Service) FindRoleUsers(ctx context.Context, roleID string, offset, limit int) ([]*ent.User, int, error) {
+func (s *Service) FindRoleUsers(ctx context.Context, roleID string, userIDs []string, offset, limit int) ([]*ent.User, int, error) {
 	if _, err := findRole(ctx, s.db, roleID); err != nil {
 		return nil, 0, err
 	}
@@ -1173,6 +1173,9 @@ func (s *Service) FindRoleUsers(ctx context.Context, roleID string, offset, limi
 		ids = append(ids, a.SubjectID)
 	}
 	q := s.db.User.Query().Where(user.IDIn(ids...))
+	if userIDs != nil {
+		q = q.Where(user.IDIn(userIDs...))
+	}
 	n, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("role users: %w", err)

@@ -26,14 +26,22 @@ func NewChannels(db *ent.Client) *Channels { return &Channels{db: db} }
 
 // ChannelFilter selects sales channels. Zero fields do not filter.
 type ChannelFilter struct {
-	Q          string   // case-insensitive substring of the name or description
-	IDs        []string // any of these ids
-	Name       string   // exact name
-	IsDisabled *bool
-	Dates      gatehouse.Dates
-	Order      gatehouse.ListOrder // from ChannelOrderFields; zero: oldest first
-	Offset     int
-	Limit      int // page size; 0 returns no channels, only the count
+	Q     string   // case-insensitive substring of the name or description
+	IDs   []string // any of these ids
+	Names []string // any of these names
+	// Description is an exact description (nil: any).
+	Description *string
+	// PublishableKeyIDs selects the channels linked to any of these
+	// publishable keys.
+	PublishableKeyIDs []string
+	// LocationIDs selects the channels linked to any of these stock
+	// locations: Gatehouse keeps no locations, so a non-nil list matches none.
+	LocationIDs []string
+	IsDisabled  *bool
+	Dates       gatehouse.Dates
+	Order       gatehouse.ListOrder // from ChannelOrderFields; zero: oldest first
+	Offset      int
+	Limit       int // page size; 0 returns no channels, only the count
 }
 
 // ChannelOrderFields are the fields GET /admin/sales-channels sorts by
@@ -74,8 +82,18 @@ func (s *Channels) FindChannels(ctx context.Context, f ChannelFilter) ([]*ent.Sa
 	if f.IDs != nil {
 		where = append(where, saleschannel.IDIn(f.IDs...))
 	}
-	if f.Name != "" {
-		where = append(where, saleschannel.NameEQ(f.Name))
+	if len(f.Names) > 0 {
+		where = append(where, saleschannel.NameIn(f.Names...))
+	}
+	if f.Description != nil {
+		where = append(where, saleschannel.DescriptionEQ(*f.Description))
+	}
+	if f.PublishableKeyIDs != nil {
+		where = append(where, saleschannel.HasAPIKeysWith(apikey.IDIn(f.PublishableKeyIDs...),
+			apikey.TypeEQ(apikey.TypePublishable), apikey.DeletedAtIsNil()))
+	}
+	if f.LocationIDs != nil {
+		where = append(where, saleschannel.IDIn()) // no locations: no channel
 	}
 	if f.IsDisabled != nil {
 		where = append(where, saleschannel.IsDisabledEQ(*f.IsDisabled))

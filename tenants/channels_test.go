@@ -167,8 +167,12 @@ func TestFindChannels(t *testing.T) {
 		{"q description only", tenants.ChannelFilter{Q: "storefront", Limit: 20}, []string{web.ID}, 1},
 		{"q no match", tenants.ChannelFilter{Q: "nothing", Limit: 20}, []string{}, 0},
 		{"ids", tenants.ChannelFilter{IDs: []string{b2b.ID, app.ID, "sc_unknown"}, Limit: 20}, []string{app.ID, b2b.ID}, 2},
-		{"name exact", tenants.ChannelFilter{Name: "POS", Limit: 20}, []string{pos.ID}, 1},
-		{"name is not a substring match", tenants.ChannelFilter{Name: "Web", Limit: 20}, []string{}, 0},
+		{"name exact", tenants.ChannelFilter{Names: []string{"POS"}, Limit: 20}, []string{pos.ID}, 1},
+		{"names, any of", tenants.ChannelFilter{Names: []string{"B2B", "POS", "Nope"}, Limit: 20}, []string{pos.ID, b2b.ID}, 2},
+		{"name is not a substring match", tenants.ChannelFilter{Names: []string{"Web"}, Limit: 20}, []string{}, 0},
+		{"description exact", tenants.ChannelFilter{Description: ptr("Shop floor"), Limit: 20}, []string{pos.ID}, 1},
+		{"description is not a substring match", tenants.ChannelFilter{Description: ptr("Shop"), Limit: 20}, []string{}, 0},
+		{"location: none kept", tenants.ChannelFilter{LocationIDs: []string{"sloc_1"}, Limit: 20}, []string{}, 0},
 		{"disabled", tenants.ChannelFilter{IsDisabled: ptr(true), Limit: 20}, []string{pos.ID}, 1},
 		{"enabled", tenants.ChannelFilter{IsDisabled: ptr(false), Limit: 20}, []string{web.ID, app.ID, b2b.ID}, 3},
 		{"combined", tenants.ChannelFilter{Q: "shop", IsDisabled: ptr(false), Limit: 20}, []string{web.ID}, 1},
@@ -276,7 +280,8 @@ func TestChannelsCrossTenant(t *testing.T) {
 		{Limit: 20},
 		{IDs: []string{ach.ID}, Limit: 20},
 		{Q: "acme", Limit: 20},
-		{Name: "Acme web", Limit: 20},
+		{Names: []string{"Acme web"}, Limit: 20},
+		{Description: new(""), Limit: 20},
 	} {
 		list, n, err := svc.FindChannels(b, f)
 		if err != nil {

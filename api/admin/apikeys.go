@@ -106,11 +106,12 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		v, err := wire.QueryOnes(c, "title", "type")
+		typ, err := wire.QueryOne(c, "type")
 		if err != nil {
 			return err
 		}
-		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Title: v["title"], Type: v["type"], Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}
+		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Titles: wire.QueryList(c, "title"), Tokens: wire.QueryList(c, "token"),
+			Type: typ, Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}
 		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
 			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)
 		}
@@ -240,9 +241,9 @@ func revokedAtFilter(c *gin.Context, f *auth.APIKeyFilter) error {
 			}
 			f.Revoked = new(op == "$ne")
 		case "$gt", "$gte", "$lt", "$lte":
-			t, err := time.Parse(time.RFC3339Nano, v)
+			t, err := wire.Date("revoked_at", op, v)
 			if err != nil {
-				return wire.Invalid("Expected type: 'date' for field 'revoked_at.%s', got: '%s'", op, v)
+				return err
 			}
 			if f.RevokedAt == nil {
 				f.RevokedAt = map[string]time.Time{}

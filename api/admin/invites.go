@@ -49,12 +49,8 @@ func registerInvites(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		email, err := wire.QueryOne(c, "email")
-		if err != nil {
-			return err
-		}
 		is, count, err := d.Auth.FindInvites(c.Request.Context(), auth.InviteFilter{
-			Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Email: email, Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+			Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Emails: wire.QueryList(c, "email"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

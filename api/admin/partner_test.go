@@ -41,6 +41,9 @@ func TestPartnerKeyChannelScope(t *testing.T) {
 		{"update other channel", "POST", "/admin/sales-channels/" + other, map[string]any{"name": "x"}, nil, 403},
 		{"other channel in the query", "GET", "/admin/users?sales_channel_id=" + other, nil, nil, 403},
 		{"own channel in the query", "GET", "/admin/users?sales_channel_id=" + mine, nil, nil, 200},
+		{"other channel second in the query", "GET", "/admin/users?sales_channel_id=" + mine + "&sales_channel_id=" + other, nil, nil, 403},
+		{"other channel indexed in the query", "GET", "/admin/users?sales_channel_id%5B0%5D=" + mine + "&sales_channel_id%5B1%5D=" + other, nil, nil, 403},
+		{"own channel indexed in the query", "GET", "/admin/users?sales_channel_id%5B0%5D=" + mine, nil, nil, 200},
 		{"other channel in the header", "GET", "/admin/users", nil, []string{"x-sales-channel-id", other}, 403},
 		{"other channel in the body", "POST", "/admin/api-keys", map[string]any{"title": "t", "type": "publishable", "sales_channel_ids": []string{other}}, nil, 403},
 	}

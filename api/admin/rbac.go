@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -212,11 +213,7 @@ func roleFilter(c *gin.Context) (rbac.RoleFilter, error) {
 	if err != nil {
 		return rbac.RoleFilter{}, err
 	}
-	v, err := wire.QueryOnes(c, "name", "parent_id")
-	if err != nil {
-		return rbac.RoleFilter{}, err
-	}
-	return rbac.RoleFilter{Q: c.Query("q"), Name: v["name"], ParentID: v["parent_id"], IDs: wire.QueryList(c, "id"),
+	return rbac.RoleFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Names: wire.QueryList(c, "name"), ParentIDs: wire.QueryList(c, "parent_id"),
 		Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
 }
 
@@ -226,12 +223,9 @@ func policyFilter(c *gin.Context) (rbac.PolicyFilter, error) {
 	if err != nil {
 		return rbac.PolicyFilter{}, err
 	}
-	v, err := wire.QueryOnes(c, "key", "resource", "operation")
-	if err != nil {
-		return rbac.PolicyFilter{}, err
-	}
-	return rbac.PolicyFilter{Q: c.Query("q"), Key: v["key"], Resource: v["resource"], Operation: v["operation"],
-		IDs: wire.QueryList(c, "id"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
+	return rbac.PolicyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Keys: wire.QueryList(c, "key"),
+		Resources: wire.QueryList(c, "resource"), Operations: wire.QueryList(c, "operation"),
+		Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
 }
 
 func registerRBAC(g *gin.RouterGroup, d Deps) {
@@ -463,7 +457,7 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		us, n, err := r.FindRoleUsers(c.Request.Context(), c.Param("id"), p.Offset, p.Limit)
+		us, n, err := r.FindRoleUsers(c.Request.Context(), c.Param("id"), wire.QueryList(c, "user_id"), p.Offset, p.Limit)
 		if err != nil {
 			return err
 		}
@@ -479,7 +473,7 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 		if err := r.AssignRoleUsers(ctx, callerOrNone(c), c.Param("id"), in.Users); err != nil {
 			return err
 		}
-		us, _, err := r.FindRoleUsers(ctx, c.Param("id"), 0, wire.MaxLimit)
+		us, _, err := r.FindRoleUsers(ctx, c.Param("id"), nil, 0, wire.MaxLimit)
 		if err != nil {
 			return err
 		}
@@ -520,12 +514,24 @@ func registerRBAC(g *gin.RouterGroup, d Deps) {
 // registerSubjectRoles serves GET|POST|DELETE path for users or secret keys.
 func registerSubjectRoles(g *gin.RouterGroup, d Deps, path, object string, subject func(string) string) {
 	r := d.RBAC
+	// Medusa's page of the subject's roles (limit 50), optionally only
+	// those of role_id; a subject holds few roles, so the page is cut here.
 	list := func(c *gin.Context) error {
+		p, err := wire.ListParams(c, 50)
+		if err != nil {
+			return err
+		}
 		rs, err := r.SubjectRoles(c.Request.Context(), subject(c.Param("id")))
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs)})
+		if only := wire.QueryList(c, "role_id"); only != nil {
+			rs = slices.DeleteFunc(rs, func(role *ent.RBACRole) bool { return !slices.Contains(only, role.RoleID) })
+		}
+		n := len(rs)
+		from := min(p.Offset, n)
+		rs = rs[from : from+min(p.Limit, n-from)]
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": p.Offset, "limit": p.Limit})
 		return nil
 	}
 	g.GET(path, wire.H(list))

@@ -104,20 +104,25 @@ func (h *salesChannels) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	name, err := wire.QueryOne(c, "name")
-	if err != nil {
-		return err
-	}
 	f := tenants.ChannelFilter{
-		Q:      strings.TrimSpace(c.Query("q")),
-		Name:   name,
-		Dates:  p.Dates,
-		Order:  p.Order,
-		Offset: p.Offset,
-		Limit:  p.Limit,
+		Q:                 strings.TrimSpace(c.Query("q")),
+		Names:             wire.QueryList(c, "name"),
+		PublishableKeyIDs: wire.QueryList(c, "publishable_key_id"),
+		LocationIDs:       wire.QueryList(c, "location_id"),
+		Dates:             p.Dates,
+		Order:             p.Order,
+		Offset:            p.Offset,
+		Limit:             p.Limit,
 	}
 	if ids := wire.QueryList(c, "id"); len(ids) > 0 {
 		f.IDs = ids
+	}
+	if _, ok := c.GetQuery("description"); ok {
+		d, err := wire.QueryOne(c, "description")
+		if err != nil {
+			return err
+		}
+		f.Description = &d
 	}
 	if s, ok := c.GetQuery("is_disabled"); ok {
 		switch strings.ToLower(s) {

@@ -168,3 +168,12 @@ func Register(g *gin.RouterGroup, d Deps) {
 		return nil
 	}))
 }
+
+// Query lists the query parameters of each /store route that Medusa 2.21
+// validates (strictly: any other is a 400 "Unrecognized fields"); fields is
+// accepted and has no effect.
+var Query = wire.QueryFields{
+	"POST /store/customers":    wire.Select,
+	"GET /store/customers/me":  wire.Select,
+	"POST /store/customers/me": wire.Select,
+}

@@ -213,8 +213,18 @@ func SortedListParams(c *gin.Context, def int, fields map[string]string) (Page, 
 	if p.Dates.CreatedAt, err = TimeRange(c, "created_at"); err != nil {
 		return p, err
 	}
-	p.Dates.UpdatedAt, err = TimeRange(c, "updated_at")
-	return p, err
+	if p.Dates.UpdatedAt, err = TimeRange(c, "updated_at"); err != nil {
+		return p, err
+	}
+	if p.Dates.DeletedAt, err = TimeRange(c, "deleted_at"); err != nil {
+		return p, err
+	}
+	// with_deleted is accepted as Medusa's boolean; deleted records are
+	// never listed here.
+	if v, ok := c.GetQuery("with_deleted"); ok && v != "true" && v != "false" {
+		return p, Invalid("Expected type: 'boolean' for field 'with_deleted', got: 'string'")
+	}
+	return p, nil
 }
 
 // QueryList returns the values of a list filter in every form clients send
@@ -270,11 +280,9 @@ func QueryOnes(c *gin.Context, keys ...string) (map[string]string, error) {
 func TimeRange(c *gin.Context, field string) (gatehouse.TimeRange, error) {
 	var r gatehouse.TimeRange
 	set := func(op, v string) error {
-		t, err := time.Parse(time.RFC3339Nano, v)
+		t, err := Date(field, op, v)
 		if err != nil {
-			if t, err = time.Parse(time.DateOnly, v); err != nil {
-				return Invalid("Expected type: 'date' for field '%s.%s', got: '%s'", field, op, v)
-			}
+			return err
 		}
 		if r == nil {
 			r = gatehouse.TimeRange{}
@@ -298,6 +306,18 @@ func TimeRange(c *gin.Context, field string) (gatehouse.TimeRange, error) {
 		}
 	}
 	return r, nil
+}
+
+// Date reads the value of operator op of a date filter: RFC 3339, or
+// YYYY-MM-DD (midnight UTC); anything else is a 400.
+func Date(field, op, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse(time.DateOnly, v); err != nil {
+			return t, Invalid("Expected type: 'date' for field '%s.%s', got: '%s'", field, op, v)
+		}
+	}
+	return t, nil
 }
 
 // Deleted is Medusa's delete response.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -232,6 +233,24 @@ func TestStatusBackendLoss(t *testing.T) {
 		}
 		if status == 503 && (body.Type != "unavailable" || strings.Contains(body.Message, "pg")) {
 			t.Errorf("%s: body %+v, want type unavailable and no driver text", name, body)
+		}
+	}
+}
+
+func TestUnknownParams(t *testing.T) {
+	known := map[string]bool{"id": true, "created_at": true, "fields": true}
+	for raw, want := range map[string][]string{
+		"id=1&fields=x":                       nil,
+		"id%5B0%5D=1&created_at%5B%24gt%5D=x": nil,
+		"created_at.%24gt=x":                  nil,
+		"foo=1&id=2&bar=3&foo=4":              {"foo", "bar"},
+		"&&foo":                               {"foo"},
+		"%24or%5B0%5D%5Bid%5D=1":              {"$or"},
+		"=x&%5B0%5D=y":                        nil,
+		"%zz=1":                               {"%zz"},
+	} {
+		if got := unknownParams(raw, known); !slices.Equal(got, want) {
+			t.Errorf("unknownParams(%q) = %q, want %q", raw, got, want)
 		}
 	}
 }
