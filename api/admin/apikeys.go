@@ -110,7 +110,7 @@ func registerAPIKeys(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		f := auth.APIKeyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Titles: wire.QueryList(c, "title"), Tokens: wire.QueryList(c, "token"),
+		f := auth.APIKeyFilter{Q: p.Q, IDs: wire.QueryList(c, "id"), Titles: wire.QueryList(c, "title"), Tokens: wire.QueryList(c, "token"),
 			Type: typ, Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}
 		if t := f.Type; t != "" && t != auth.KeySecret && t != auth.KeyPublishable {
 			return wire.Invalid("Expected: 'publishable, secret' for field 'type', but got: '%s'", t)

@@ -50,7 +50,7 @@ func registerInvites(g *gin.RouterGroup, d Deps) {
 			return err
 		}
 		is, count, err := d.Auth.FindInvites(c.Request.Context(), auth.InviteFilter{
-			Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Emails: wire.QueryList(c, "email"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
+			Q: p.Q, IDs: wire.QueryList(c, "id"), Emails: wire.QueryList(c, "email"), Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err
 		}

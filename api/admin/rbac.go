@@ -213,7 +213,7 @@ func roleFilter(c *gin.Context) (rbac.RoleFilter, error) {
 	if err != nil {
 		return rbac.RoleFilter{}, err
 	}
-	return rbac.RoleFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Names: wire.QueryList(c, "name"), ParentIDs: wire.QueryList(c, "parent_id"),
+	return rbac.RoleFilter{Q: p.Q, IDs: wire.QueryList(c, "id"), Names: wire.QueryList(c, "name"), ParentIDs: wire.QueryList(c, "parent_id"),
 		Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
 }
 
@@ -223,7 +223,7 @@ func policyFilter(c *gin.Context) (rbac.PolicyFilter, error) {
 	if err != nil {
 		return rbac.PolicyFilter{}, err
 	}
-	return rbac.PolicyFilter{Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Keys: wire.QueryList(c, "key"),
+	return rbac.PolicyFilter{Q: p.Q, IDs: wire.QueryList(c, "id"), Keys: wire.QueryList(c, "key"),
 		Resources: wire.QueryList(c, "resource"), Operations: wire.QueryList(c, "operation"),
 		Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit}, nil
 }

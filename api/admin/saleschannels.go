@@ -105,7 +105,7 @@ func (h *salesChannels) list(c *gin.Context) error {
 		return err
 	}
 	f := tenants.ChannelFilter{
-		Q:                 strings.TrimSpace(c.Query("q")),
+		Q:                 strings.TrimSpace(p.Q),
 		Names:             wire.QueryList(c, "name"),
 		PublishableKeyIDs: wire.QueryList(c, "publishable_key_id"),
 		LocationIDs:       wire.QueryList(c, "location_id"),

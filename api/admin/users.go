@@ -40,7 +40,7 @@ func registerUsers(g *gin.RouterGroup, d Deps) {
 			return err
 		}
 		us, count, err := d.Auth.FindUsers(c.Request.Context(), auth.UserFilter{
-			Q: c.Query("q"), IDs: wire.QueryList(c, "id"), Email: v["email"],
+			Q: p.Q, IDs: wire.QueryList(c, "id"), Email: v["email"],
 			FirstName: v["first_name"], LastName: v["last_name"], Dates: p.Dates, Order: p.Order, Offset: p.Offset, Limit: p.Limit})
 		if err != nil {
 			return err

@@ -165,6 +165,7 @@ func jsonKind(b []byte) string {
 type Page struct {
 	Offset int
 	Limit  int
+	Q      string              // SortedListParams only: free-text search
 	Order  gatehouse.ListOrder // SortedListParams only
 	Dates  gatehouse.Dates     // SortedListParams only
 }
@@ -179,10 +180,14 @@ func ListParams(c *gin.Context, def int) (Page, error) {
 		name string
 		dst  *int
 	}{{"offset", &p.Offset}, {"limit", &p.Limit}} {
-		s := c.Query(f.name)
-		if s == "" {
+		vs := QueryList(c, f.name)
+		if len(vs) > 1 {
+			return p, Invalid("Expected type: 'number' for field '%s', got: 'array'", f.name)
+		}
+		if len(vs) == 0 || vs[0] == "" {
 			continue
 		}
+		s := vs[0]
 		var n int
 		if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimLeft(s, "+") {
 			return p, Invalid("Expected type: 'number' for field '%s', got: 'string'", f.name)
@@ -199,15 +204,23 @@ func ListParams(c *gin.Context, def int) (Page, error) {
 }
 
 // SortedListParams is ListParams for a Medusa list that sorts by fields
-// (API name → column): it also reads ?order= ("field" or "-field"; a field
-// not in fields is a 400, as in Medusa) and the created_at and updated_at
-// operator maps.
+// (API name → column): it also reads ?q=, ?order= ("field" or "-field"; a
+// field not in fields is a 400, as in Medusa), the created_at, updated_at
+// and deleted_at operator maps and with_deleted. Each takes one value:
+// several are a 400, as in Medusa.
 func SortedListParams(c *gin.Context, def int, fields map[string]string) (Page, error) {
 	p, err := ListParams(c, def)
 	if err != nil {
 		return p, err
 	}
-	if p.Order, err = gatehouse.ParseListOrder(c.Query("order"), fields); err != nil {
+	if p.Q, err = QueryOne(c, "q"); err != nil {
+		return p, err
+	}
+	order, err := QueryOne(c, "order")
+	if err != nil {
+		return p, err
+	}
+	if p.Order, err = gatehouse.ParseListOrder(order, fields); err != nil {
 		return p, err
 	}
 	if p.Dates.CreatedAt, err = TimeRange(c, "created_at"); err != nil {
