@@ -20,6 +20,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
@@ -58,6 +59,8 @@ type Client struct {
 	AuthVerification *AuthVerificationClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerAddress is the client for interacting with the CustomerAddress builders.
+	CustomerAddress *CustomerAddressClient
 	// Domain is the client for interacting with the Domain builders.
 	Domain *DomainClient
 	// Event is the client for interacting with the Event builders.
@@ -112,6 +115,7 @@ func (c *Client) init() {
 	c.AuthIdentity = NewAuthIdentityClient(c.config)
 	c.AuthVerification = NewAuthVerificationClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
+	c.CustomerAddress = NewCustomerAddressClient(c.config)
 	c.Domain = NewDomainClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.Invite = NewInviteClient(c.config)
@@ -228,6 +232,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuthIdentity:       NewAuthIdentityClient(cfg),
 		AuthVerification:   NewAuthVerificationClient(cfg),
 		Customer:           NewCustomerClient(cfg),
+		CustomerAddress:    NewCustomerAddressClient(cfg),
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
 		Invite:             NewInviteClient(cfg),
@@ -271,6 +276,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuthIdentity:       NewAuthIdentityClient(cfg),
 		AuthVerification:   NewAuthVerificationClient(cfg),
 		Customer:           NewCustomerClient(cfg),
+		CustomerAddress:    NewCustomerAddressClient(cfg),
 		Domain:             NewDomainClient(cfg),
 		Event:              NewEventClient(cfg),
 		Invite:             NewInviteClient(cfg),
@@ -320,10 +326,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEvent, c.AuthIdentity, c.AuthVerification, c.Customer,
-		c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor, c.PasswordResetToken,
-		c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy, c.RBACRole,
-		c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel, c.SigningKey,
-		c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
+		c.CustomerAddress, c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor,
+		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
+		c.RBACRole, c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel,
+		c.SigningKey, c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Use(hooks...)
 	}
@@ -334,10 +340,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEvent, c.AuthIdentity, c.AuthVerification, c.Customer,
-		c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor, c.PasswordResetToken,
-		c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy, c.RBACRole,
-		c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel, c.SigningKey,
-		c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
+		c.CustomerAddress, c.Domain, c.Event, c.Invite, c.MFAChallenge, c.MFAFactor,
+		c.PasswordResetToken, c.ProviderIdentity, c.RBACAssignment, c.RBACPolicy,
+		c.RBACRole, c.RBACRolePolicy, c.RecoveryCode, c.RouteRule, c.SalesChannel,
+		c.SigningKey, c.Tenant, c.User, c.Webhook, c.WebhookDelivery,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -356,6 +362,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuthVerification.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
+	case *CustomerAddressMutation:
+		return c.CustomerAddress.mutate(ctx, m)
 	case *DomainMutation:
 		return c.Domain.mutate(ctx, m)
 	case *EventMutation:
@@ -1079,6 +1087,22 @@ func (c *CustomerClient) GetX(ctx context.Context, id string) *Customer {
 	return obj
 }
 
+// QueryAddresses queries the addresses edge of a Customer.
+func (c *CustomerClient) QueryAddresses(_m *Customer) *CustomerAddressQuery {
+	query := (&CustomerAddressClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customeraddress.Table, customeraddress.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.AddressesTable, customer.AddressesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CustomerClient) Hooks() []Hook {
 	hooks := c.hooks.Customer
@@ -1103,6 +1127,157 @@ func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value
 		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// CustomerAddressClient is a client for the CustomerAddress schema.
+type CustomerAddressClient struct {
+	config
+}
+
+// NewCustomerAddressClient returns a client for the CustomerAddress from the given config.
+func NewCustomerAddressClient(c config) *CustomerAddressClient {
+	return &CustomerAddressClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customeraddress.Hooks(f(g(h())))`.
+func (c *CustomerAddressClient) Use(hooks ...Hook) {
+	c.hooks.CustomerAddress = append(c.hooks.CustomerAddress, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customeraddress.Intercept(f(g(h())))`.
+func (c *CustomerAddressClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerAddress = append(c.inters.CustomerAddress, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerAddress entity.
+func (c *CustomerAddressClient) Create() *CustomerAddressCreate {
+	mutation := newCustomerAddressMutation(c.config, OpCreate)
+	return &CustomerAddressCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerAddress entities.
+func (c *CustomerAddressClient) CreateBulk(builders ...*CustomerAddressCreate) *CustomerAddressCreateBulk {
+	return &CustomerAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerAddressClient) MapCreateBulk(slice any, setFunc func(*CustomerAddressCreate, int)) *CustomerAddressCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerAddressCreateBulk{err: fmt.Errorf("calling to CustomerAddressClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerAddressCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerAddressCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerAddress.
+func (c *CustomerAddressClient) Update() *CustomerAddressUpdate {
+	mutation := newCustomerAddressMutation(c.config, OpUpdate)
+	return &CustomerAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerAddressClient) UpdateOne(_m *CustomerAddress) *CustomerAddressUpdateOne {
+	mutation := newCustomerAddressMutation(c.config, OpUpdateOne, withCustomerAddress(_m))
+	return &CustomerAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerAddressClient) UpdateOneID(id string) *CustomerAddressUpdateOne {
+	mutation := newCustomerAddressMutation(c.config, OpUpdateOne, withCustomerAddressID(id))
+	return &CustomerAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerAddress.
+func (c *CustomerAddressClient) Delete() *CustomerAddressDelete {
+	mutation := newCustomerAddressMutation(c.config, OpDelete)
+	return &CustomerAddressDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerAddressClient) DeleteOne(_m *CustomerAddress) *CustomerAddressDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerAddressClient) DeleteOneID(id string) *CustomerAddressDeleteOne {
+	builder := c.Delete().Where(customeraddress.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerAddressDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerAddress.
+func (c *CustomerAddressClient) Query() *CustomerAddressQuery {
+	return &CustomerAddressQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerAddress},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerAddress entity by its id.
+func (c *CustomerAddressClient) Get(ctx context.Context, id string) (*CustomerAddress, error) {
+	return c.Query().Where(customeraddress.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerAddressClient) GetX(ctx context.Context, id string) *CustomerAddress {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a CustomerAddress.
+func (c *CustomerAddressClient) QueryCustomer(_m *CustomerAddress) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customeraddress.Table, customeraddress.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customeraddress.CustomerTable, customeraddress.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerAddressClient) Hooks() []Hook {
+	hooks := c.hooks.CustomerAddress
+	return append(hooks[:len(hooks):len(hooks)], customeraddress.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerAddressClient) Interceptors() []Interceptor {
+	inters := c.inters.CustomerAddress
+	return append(inters[:len(inters):len(inters)], customeraddress.Interceptors[:]...)
+}
+
+func (c *CustomerAddressClient) mutate(ctx context.Context, m *CustomerAddressMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerAddressCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerAddressUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerAddressUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerAddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CustomerAddress mutation op: %q", m.Op())
 	}
 }
 
@@ -3734,16 +3909,17 @@ func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, Domain, Event,
-		Invite, MFAChallenge, MFAFactor, PasswordResetToken, ProviderIdentity,
-		RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy, RecoveryCode, RouteRule,
-		SalesChannel, SigningKey, Tenant, User, Webhook, WebhookDelivery []ent.Hook
+		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, CustomerAddress,
+		Domain, Event, Invite, MFAChallenge, MFAFactor, PasswordResetToken,
+		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
+		RecoveryCode, RouteRule, SalesChannel, SigningKey, Tenant, User, Webhook,
+		WebhookDelivery []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, Domain, Event,
-		Invite, MFAChallenge, MFAFactor, PasswordResetToken, ProviderIdentity,
-		RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy, RecoveryCode, RouteRule,
-		SalesChannel, SigningKey, Tenant, User, Webhook,
+		APIKey, AuditEvent, AuthIdentity, AuthVerification, Customer, CustomerAddress,
+		Domain, Event, Invite, MFAChallenge, MFAFactor, PasswordResetToken,
+		ProviderIdentity, RBACAssignment, RBACPolicy, RBACRole, RBACRolePolicy,
+		RecoveryCode, RouteRule, SalesChannel, SigningKey, Tenant, User, Webhook,
 		WebhookDelivery []ent.Interceptor
 	}
 )

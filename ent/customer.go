@@ -37,8 +37,29 @@ type Customer struct {
 	// Metadata holds the value of the "metadata" field.
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
 	// HasAccount holds the value of the "has_account" field.
-	HasAccount   bool `json:"has_account,omitempty"`
+	HasAccount bool `json:"has_account,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the CustomerQuery when eager-loading is set.
+	Edges        CustomerEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// CustomerEdges holds the relations/edges for other nodes in the graph.
+type CustomerEdges struct {
+	// Addresses holds the value of the addresses edge.
+	Addresses []*CustomerAddress `json:"addresses,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+}
+
+// AddressesOrErr returns the Addresses value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) AddressesOrErr() ([]*CustomerAddress, error) {
+	if e.loadedTypes[0] {
+		return e.Addresses, nil
+	}
+	return nil, &NotLoadedError{edge: "addresses"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -152,6 +173,11 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Customer) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryAddresses queries the "addresses" edge of the Customer entity.
+func (_m *Customer) QueryAddresses() *CustomerAddressQuery {
+	return NewCustomerClient(_m.config).QueryAddresses(_m)
 }
 
 // Update returns a builder for updating this Customer.

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 )
 
 // CustomerCreate is the builder for creating a Customer entity.
@@ -151,6 +152,21 @@ func (_c *CustomerCreate) SetNillableID(v *string) *CustomerCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by IDs.
+func (_c *CustomerCreate) AddAddressIDs(ids ...string) *CustomerCreate {
+	_c.mutation.AddAddressIDs(ids...)
+	return _c
+}
+
+// AddAddresses adds the "addresses" edges to the CustomerAddress entity.
+func (_c *CustomerCreate) AddAddresses(v ...*CustomerAddress) *CustomerCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAddressIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -325,6 +341,22 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.HasAccount(); ok {
 		_spec.SetField(customer.FieldHasAccount, field.TypeBool, value)
 		_node.HasAccount = value
+	}
+	if nodes := _c.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.AddressesTable,
+			Columns: []string{customer.AddressesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraddress.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

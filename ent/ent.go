@@ -17,6 +17,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			authidentity.Table:       authidentity.ValidColumn,
 			authverification.Table:   authverification.ValidColumn,
 			customer.Table:           customer.ValidColumn,
+			customeraddress.Table:    customeraddress.ValidColumn,
 			domain.Table:             domain.ValidColumn,
 			event.Table:              event.ValidColumn,
 			invite.Table:             invite.ValidColumn,

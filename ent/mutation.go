@@ -16,6 +16,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
@@ -52,6 +53,7 @@ const (
 	TypeAuthIdentity       = "AuthIdentity"
 	TypeAuthVerification   = "AuthVerification"
 	TypeCustomer           = "Customer"
+	TypeCustomerAddress    = "CustomerAddress"
 	TypeDomain             = "Domain"
 	TypeEvent              = "Event"
 	TypeInvite             = "Invite"
@@ -3949,23 +3951,26 @@ func (m *AuthVerificationMutation) ResetEdge(name string) error {
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *string
-	tenant_id     *string
-	created_at    *time.Time
-	updated_at    *time.Time
-	email         *string
-	company_name  *string
-	first_name    *string
-	last_name     *string
-	phone         *string
-	metadata      *map[string]interface{}
-	has_account   *bool
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Customer, error)
-	predicates    []predicate.Customer
+	op               Op
+	typ              string
+	id               *string
+	tenant_id        *string
+	created_at       *time.Time
+	updated_at       *time.Time
+	email            *string
+	company_name     *string
+	first_name       *string
+	last_name        *string
+	phone            *string
+	metadata         *map[string]interface{}
+	has_account      *bool
+	clearedFields    map[string]struct{}
+	addresses        map[string]struct{}
+	removedaddresses map[string]struct{}
+	clearedaddresses bool
+	done             bool
+	oldValue         func(context.Context) (*Customer, error)
+	predicates       []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -4497,6 +4502,60 @@ func (m *CustomerMutation) ResetHasAccount() {
 	m.has_account = nil
 }
 
+// AddAddressIDs adds the "addresses" edge to the CustomerAddress entity by ids.
+func (m *CustomerMutation) AddAddressIDs(ids ...string) {
+	if m.addresses == nil {
+		m.addresses = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.addresses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddresses clears the "addresses" edge to the CustomerAddress entity.
+func (m *CustomerMutation) ClearAddresses() {
+	m.clearedaddresses = true
+}
+
+// AddressesCleared reports if the "addresses" edge to the CustomerAddress entity was cleared.
+func (m *CustomerMutation) AddressesCleared() bool {
+	return m.clearedaddresses
+}
+
+// RemoveAddressIDs removes the "addresses" edge to the CustomerAddress entity by IDs.
+func (m *CustomerMutation) RemoveAddressIDs(ids ...string) {
+	if m.removedaddresses == nil {
+		m.removedaddresses = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.addresses, ids[i])
+		m.removedaddresses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddresses returns the removed IDs of the "addresses" edge to the CustomerAddress entity.
+func (m *CustomerMutation) RemovedAddressesIDs() (ids []string) {
+	for id := range m.removedaddresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddressesIDs returns the "addresses" edge IDs in the mutation.
+func (m *CustomerMutation) AddressesIDs() (ids []string) {
+	for id := range m.addresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddresses resets all changes to the "addresses" edge.
+func (m *CustomerMutation) ResetAddresses() {
+	m.addresses = nil
+	m.clearedaddresses = false
+	m.removedaddresses = nil
+}
+
 // Where appends a list predicates to the CustomerMutation builder.
 func (m *CustomerMutation) Where(ps ...predicate.Customer) {
 	m.predicates = append(m.predicates, ps...)
@@ -4816,50 +4875,1621 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.addresses != nil {
+		edges = append(edges, customer.EdgeAddresses)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customer.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.addresses))
+		for id := range m.addresses {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.removedaddresses != nil {
+		edges = append(edges, customer.EdgeAddresses)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case customer.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.removedaddresses))
+		for id := range m.removedaddresses {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedaddresses {
+		edges = append(edges, customer.EdgeAddresses)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *CustomerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customer.EdgeAddresses:
+		return m.clearedaddresses
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *CustomerMutation) ClearEdge(name string) error {
+	switch name {
+	}
 	return fmt.Errorf("unknown Customer unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomerMutation) ResetEdge(name string) error {
+	switch name {
+	case customer.EdgeAddresses:
+		m.ResetAddresses()
+		return nil
+	}
 	return fmt.Errorf("unknown Customer edge %s", name)
+}
+
+// CustomerAddressMutation represents an operation that mutates the CustomerAddress nodes in the graph.
+type CustomerAddressMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *string
+	tenant_id           *string
+	created_at          *time.Time
+	updated_at          *time.Time
+	address_name        *string
+	company             *string
+	first_name          *string
+	last_name           *string
+	address_1           *string
+	address_2           *string
+	city                *string
+	province            *string
+	postal_code         *string
+	country_code        *string
+	phone               *string
+	metadata            *map[string]interface{}
+	is_default_shipping *bool
+	is_default_billing  *bool
+	clearedFields       map[string]struct{}
+	customer            *string
+	clearedcustomer     bool
+	done                bool
+	oldValue            func(context.Context) (*CustomerAddress, error)
+	predicates          []predicate.CustomerAddress
+}
+
+var _ ent.Mutation = (*CustomerAddressMutation)(nil)
+
+// customeraddressOption allows management of the mutation configuration using functional options.
+type customeraddressOption func(*CustomerAddressMutation)
+
+// newCustomerAddressMutation creates new mutation for the CustomerAddress entity.
+func newCustomerAddressMutation(c config, op Op, opts ...customeraddressOption) *CustomerAddressMutation {
+	m := &CustomerAddressMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCustomerAddress,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCustomerAddressID sets the ID field of the mutation.
+func withCustomerAddressID(id string) customeraddressOption {
+	return func(m *CustomerAddressMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CustomerAddress
+		)
+		m.oldValue = func(ctx context.Context) (*CustomerAddress, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CustomerAddress.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCustomerAddress sets the old CustomerAddress of the mutation.
+func withCustomerAddress(node *CustomerAddress) customeraddressOption {
+	return func(m *CustomerAddressMutation) {
+		m.oldValue = func(context.Context) (*CustomerAddress, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CustomerAddressMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CustomerAddressMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CustomerAddress entities.
+func (m *CustomerAddressMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CustomerAddressMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CustomerAddressMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CustomerAddress.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *CustomerAddressMutation) SetTenantID(s string) {
+	m.tenant_id = &s
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *CustomerAddressMutation) TenantID() (r string, exists bool) {
+	v := m.tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldTenantID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *CustomerAddressMutation) ResetTenantID() {
+	m.tenant_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CustomerAddressMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CustomerAddressMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CustomerAddressMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CustomerAddressMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CustomerAddressMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CustomerAddressMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *CustomerAddressMutation) SetCustomerID(s string) {
+	m.customer = &s
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *CustomerAddressMutation) CustomerID() (r string, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldCustomerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *CustomerAddressMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetAddressName sets the "address_name" field.
+func (m *CustomerAddressMutation) SetAddressName(s string) {
+	m.address_name = &s
+}
+
+// AddressName returns the value of the "address_name" field in the mutation.
+func (m *CustomerAddressMutation) AddressName() (r string, exists bool) {
+	v := m.address_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressName returns the old "address_name" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldAddressName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressName: %w", err)
+	}
+	return oldValue.AddressName, nil
+}
+
+// ClearAddressName clears the value of the "address_name" field.
+func (m *CustomerAddressMutation) ClearAddressName() {
+	m.address_name = nil
+	m.clearedFields[customeraddress.FieldAddressName] = struct{}{}
+}
+
+// AddressNameCleared returns if the "address_name" field was cleared in this mutation.
+func (m *CustomerAddressMutation) AddressNameCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldAddressName]
+	return ok
+}
+
+// ResetAddressName resets all changes to the "address_name" field.
+func (m *CustomerAddressMutation) ResetAddressName() {
+	m.address_name = nil
+	delete(m.clearedFields, customeraddress.FieldAddressName)
+}
+
+// SetCompany sets the "company" field.
+func (m *CustomerAddressMutation) SetCompany(s string) {
+	m.company = &s
+}
+
+// Company returns the value of the "company" field in the mutation.
+func (m *CustomerAddressMutation) Company() (r string, exists bool) {
+	v := m.company
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompany returns the old "company" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldCompany(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompany is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompany requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompany: %w", err)
+	}
+	return oldValue.Company, nil
+}
+
+// ClearCompany clears the value of the "company" field.
+func (m *CustomerAddressMutation) ClearCompany() {
+	m.company = nil
+	m.clearedFields[customeraddress.FieldCompany] = struct{}{}
+}
+
+// CompanyCleared returns if the "company" field was cleared in this mutation.
+func (m *CustomerAddressMutation) CompanyCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldCompany]
+	return ok
+}
+
+// ResetCompany resets all changes to the "company" field.
+func (m *CustomerAddressMutation) ResetCompany() {
+	m.company = nil
+	delete(m.clearedFields, customeraddress.FieldCompany)
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *CustomerAddressMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *CustomerAddressMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldFirstName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ClearFirstName clears the value of the "first_name" field.
+func (m *CustomerAddressMutation) ClearFirstName() {
+	m.first_name = nil
+	m.clearedFields[customeraddress.FieldFirstName] = struct{}{}
+}
+
+// FirstNameCleared returns if the "first_name" field was cleared in this mutation.
+func (m *CustomerAddressMutation) FirstNameCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldFirstName]
+	return ok
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *CustomerAddressMutation) ResetFirstName() {
+	m.first_name = nil
+	delete(m.clearedFields, customeraddress.FieldFirstName)
+}
+
+// SetLastName sets the "last_name" field.
+func (m *CustomerAddressMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *CustomerAddressMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldLastName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ClearLastName clears the value of the "last_name" field.
+func (m *CustomerAddressMutation) ClearLastName() {
+	m.last_name = nil
+	m.clearedFields[customeraddress.FieldLastName] = struct{}{}
+}
+
+// LastNameCleared returns if the "last_name" field was cleared in this mutation.
+func (m *CustomerAddressMutation) LastNameCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldLastName]
+	return ok
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *CustomerAddressMutation) ResetLastName() {
+	m.last_name = nil
+	delete(m.clearedFields, customeraddress.FieldLastName)
+}
+
+// SetAddress1 sets the "address_1" field.
+func (m *CustomerAddressMutation) SetAddress1(s string) {
+	m.address_1 = &s
+}
+
+// Address1 returns the value of the "address_1" field in the mutation.
+func (m *CustomerAddressMutation) Address1() (r string, exists bool) {
+	v := m.address_1
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress1 returns the old "address_1" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldAddress1(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress1 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress1 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress1: %w", err)
+	}
+	return oldValue.Address1, nil
+}
+
+// ClearAddress1 clears the value of the "address_1" field.
+func (m *CustomerAddressMutation) ClearAddress1() {
+	m.address_1 = nil
+	m.clearedFields[customeraddress.FieldAddress1] = struct{}{}
+}
+
+// Address1Cleared returns if the "address_1" field was cleared in this mutation.
+func (m *CustomerAddressMutation) Address1Cleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldAddress1]
+	return ok
+}
+
+// ResetAddress1 resets all changes to the "address_1" field.
+func (m *CustomerAddressMutation) ResetAddress1() {
+	m.address_1 = nil
+	delete(m.clearedFields, customeraddress.FieldAddress1)
+}
+
+// SetAddress2 sets the "address_2" field.
+func (m *CustomerAddressMutation) SetAddress2(s string) {
+	m.address_2 = &s
+}
+
+// Address2 returns the value of the "address_2" field in the mutation.
+func (m *CustomerAddressMutation) Address2() (r string, exists bool) {
+	v := m.address_2
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress2 returns the old "address_2" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldAddress2(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress2 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress2 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress2: %w", err)
+	}
+	return oldValue.Address2, nil
+}
+
+// ClearAddress2 clears the value of the "address_2" field.
+func (m *CustomerAddressMutation) ClearAddress2() {
+	m.address_2 = nil
+	m.clearedFields[customeraddress.FieldAddress2] = struct{}{}
+}
+
+// Address2Cleared returns if the "address_2" field was cleared in this mutation.
+func (m *CustomerAddressMutation) Address2Cleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldAddress2]
+	return ok
+}
+
+// ResetAddress2 resets all changes to the "address_2" field.
+func (m *CustomerAddressMutation) ResetAddress2() {
+	m.address_2 = nil
+	delete(m.clearedFields, customeraddress.FieldAddress2)
+}
+
+// SetCity sets the "city" field.
+func (m *CustomerAddressMutation) SetCity(s string) {
+	m.city = &s
+}
+
+// City returns the value of the "city" field in the mutation.
+func (m *CustomerAddressMutation) City() (r string, exists bool) {
+	v := m.city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCity returns the old "city" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldCity(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCity: %w", err)
+	}
+	return oldValue.City, nil
+}
+
+// ClearCity clears the value of the "city" field.
+func (m *CustomerAddressMutation) ClearCity() {
+	m.city = nil
+	m.clearedFields[customeraddress.FieldCity] = struct{}{}
+}
+
+// CityCleared returns if the "city" field was cleared in this mutation.
+func (m *CustomerAddressMutation) CityCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldCity]
+	return ok
+}
+
+// ResetCity resets all changes to the "city" field.
+func (m *CustomerAddressMutation) ResetCity() {
+	m.city = nil
+	delete(m.clearedFields, customeraddress.FieldCity)
+}
+
+// SetProvince sets the "province" field.
+func (m *CustomerAddressMutation) SetProvince(s string) {
+	m.province = &s
+}
+
+// Province returns the value of the "province" field in the mutation.
+func (m *CustomerAddressMutation) Province() (r string, exists bool) {
+	v := m.province
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvince returns the old "province" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldProvince(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvince: %w", err)
+	}
+	return oldValue.Province, nil
+}
+
+// ClearProvince clears the value of the "province" field.
+func (m *CustomerAddressMutation) ClearProvince() {
+	m.province = nil
+	m.clearedFields[customeraddress.FieldProvince] = struct{}{}
+}
+
+// ProvinceCleared returns if the "province" field was cleared in this mutation.
+func (m *CustomerAddressMutation) ProvinceCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldProvince]
+	return ok
+}
+
+// ResetProvince resets all changes to the "province" field.
+func (m *CustomerAddressMutation) ResetProvince() {
+	m.province = nil
+	delete(m.clearedFields, customeraddress.FieldProvince)
+}
+
+// SetPostalCode sets the "postal_code" field.
+func (m *CustomerAddressMutation) SetPostalCode(s string) {
+	m.postal_code = &s
+}
+
+// PostalCode returns the value of the "postal_code" field in the mutation.
+func (m *CustomerAddressMutation) PostalCode() (r string, exists bool) {
+	v := m.postal_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostalCode returns the old "postal_code" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldPostalCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostalCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostalCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostalCode: %w", err)
+	}
+	return oldValue.PostalCode, nil
+}
+
+// ClearPostalCode clears the value of the "postal_code" field.
+func (m *CustomerAddressMutation) ClearPostalCode() {
+	m.postal_code = nil
+	m.clearedFields[customeraddress.FieldPostalCode] = struct{}{}
+}
+
+// PostalCodeCleared returns if the "postal_code" field was cleared in this mutation.
+func (m *CustomerAddressMutation) PostalCodeCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldPostalCode]
+	return ok
+}
+
+// ResetPostalCode resets all changes to the "postal_code" field.
+func (m *CustomerAddressMutation) ResetPostalCode() {
+	m.postal_code = nil
+	delete(m.clearedFields, customeraddress.FieldPostalCode)
+}
+
+// SetCountryCode sets the "country_code" field.
+func (m *CustomerAddressMutation) SetCountryCode(s string) {
+	m.country_code = &s
+}
+
+// CountryCode returns the value of the "country_code" field in the mutation.
+func (m *CustomerAddressMutation) CountryCode() (r string, exists bool) {
+	v := m.country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountryCode returns the old "country_code" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldCountryCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountryCode: %w", err)
+	}
+	return oldValue.CountryCode, nil
+}
+
+// ClearCountryCode clears the value of the "country_code" field.
+func (m *CustomerAddressMutation) ClearCountryCode() {
+	m.country_code = nil
+	m.clearedFields[customeraddress.FieldCountryCode] = struct{}{}
+}
+
+// CountryCodeCleared returns if the "country_code" field was cleared in this mutation.
+func (m *CustomerAddressMutation) CountryCodeCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldCountryCode]
+	return ok
+}
+
+// ResetCountryCode resets all changes to the "country_code" field.
+func (m *CustomerAddressMutation) ResetCountryCode() {
+	m.country_code = nil
+	delete(m.clearedFields, customeraddress.FieldCountryCode)
+}
+
+// SetPhone sets the "phone" field.
+func (m *CustomerAddressMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *CustomerAddressMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldPhone(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (m *CustomerAddressMutation) ClearPhone() {
+	m.phone = nil
+	m.clearedFields[customeraddress.FieldPhone] = struct{}{}
+}
+
+// PhoneCleared returns if the "phone" field was cleared in this mutation.
+func (m *CustomerAddressMutation) PhoneCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldPhone]
+	return ok
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *CustomerAddressMutation) ResetPhone() {
+	m.phone = nil
+	delete(m.clearedFields, customeraddress.FieldPhone)
+}
+
+// SetMetadata sets the "metadata" field.
+func (m *CustomerAddressMutation) SetMetadata(value map[string]interface{}) {
+	m.metadata = &value
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *CustomerAddressMutation) Metadata() (r map[string]interface{}, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldMetadata(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *CustomerAddressMutation) ClearMetadata() {
+	m.metadata = nil
+	m.clearedFields[customeraddress.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *CustomerAddressMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[customeraddress.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *CustomerAddressMutation) ResetMetadata() {
+	m.metadata = nil
+	delete(m.clearedFields, customeraddress.FieldMetadata)
+}
+
+// SetIsDefaultShipping sets the "is_default_shipping" field.
+func (m *CustomerAddressMutation) SetIsDefaultShipping(b bool) {
+	m.is_default_shipping = &b
+}
+
+// IsDefaultShipping returns the value of the "is_default_shipping" field in the mutation.
+func (m *CustomerAddressMutation) IsDefaultShipping() (r bool, exists bool) {
+	v := m.is_default_shipping
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDefaultShipping returns the old "is_default_shipping" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldIsDefaultShipping(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDefaultShipping is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDefaultShipping requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDefaultShipping: %w", err)
+	}
+	return oldValue.IsDefaultShipping, nil
+}
+
+// ResetIsDefaultShipping resets all changes to the "is_default_shipping" field.
+func (m *CustomerAddressMutation) ResetIsDefaultShipping() {
+	m.is_default_shipping = nil
+}
+
+// SetIsDefaultBilling sets the "is_default_billing" field.
+func (m *CustomerAddressMutation) SetIsDefaultBilling(b bool) {
+	m.is_default_billing = &b
+}
+
+// IsDefaultBilling returns the value of the "is_default_billing" field in the mutation.
+func (m *CustomerAddressMutation) IsDefaultBilling() (r bool, exists bool) {
+	v := m.is_default_billing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDefaultBilling returns the old "is_default_billing" field's value of the CustomerAddress entity.
+// If the CustomerAddress object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAddressMutation) OldIsDefaultBilling(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDefaultBilling is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDefaultBilling requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDefaultBilling: %w", err)
+	}
+	return oldValue.IsDefaultBilling, nil
+}
+
+// ResetIsDefaultBilling resets all changes to the "is_default_billing" field.
+func (m *CustomerAddressMutation) ResetIsDefaultBilling() {
+	m.is_default_billing = nil
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *CustomerAddressMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[customeraddress.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *CustomerAddressMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *CustomerAddressMutation) CustomerIDs() (ids []string) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *CustomerAddressMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// Where appends a list predicates to the CustomerAddressMutation builder.
+func (m *CustomerAddressMutation) Where(ps ...predicate.CustomerAddress) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CustomerAddressMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CustomerAddressMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CustomerAddress, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CustomerAddressMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CustomerAddressMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CustomerAddress).
+func (m *CustomerAddressMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CustomerAddressMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.tenant_id != nil {
+		fields = append(fields, customeraddress.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, customeraddress.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, customeraddress.FieldUpdatedAt)
+	}
+	if m.customer != nil {
+		fields = append(fields, customeraddress.FieldCustomerID)
+	}
+	if m.address_name != nil {
+		fields = append(fields, customeraddress.FieldAddressName)
+	}
+	if m.company != nil {
+		fields = append(fields, customeraddress.FieldCompany)
+	}
+	if m.first_name != nil {
+		fields = append(fields, customeraddress.FieldFirstName)
+	}
+	if m.last_name != nil {
+		fields = append(fields, customeraddress.FieldLastName)
+	}
+	if m.address_1 != nil {
+		fields = append(fields, customeraddress.FieldAddress1)
+	}
+	if m.address_2 != nil {
+		fields = append(fields, customeraddress.FieldAddress2)
+	}
+	if m.city != nil {
+		fields = append(fields, customeraddress.FieldCity)
+	}
+	if m.province != nil {
+		fields = append(fields, customeraddress.FieldProvince)
+	}
+	if m.postal_code != nil {
+		fields = append(fields, customeraddress.FieldPostalCode)
+	}
+	if m.country_code != nil {
+		fields = append(fields, customeraddress.FieldCountryCode)
+	}
+	if m.phone != nil {
+		fields = append(fields, customeraddress.FieldPhone)
+	}
+	if m.metadata != nil {
+		fields = append(fields, customeraddress.FieldMetadata)
+	}
+	if m.is_default_shipping != nil {
+		fields = append(fields, customeraddress.FieldIsDefaultShipping)
+	}
+	if m.is_default_billing != nil {
+		fields = append(fields, customeraddress.FieldIsDefaultBilling)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CustomerAddressMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case customeraddress.FieldTenantID:
+		return m.TenantID()
+	case customeraddress.FieldCreatedAt:
+		return m.CreatedAt()
+	case customeraddress.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case customeraddress.FieldCustomerID:
+		return m.CustomerID()
+	case customeraddress.FieldAddressName:
+		return m.AddressName()
+	case customeraddress.FieldCompany:
+		return m.Company()
+	case customeraddress.FieldFirstName:
+		return m.FirstName()
+	case customeraddress.FieldLastName:
+		return m.LastName()
+	case customeraddress.FieldAddress1:
+		return m.Address1()
+	case customeraddress.FieldAddress2:
+		return m.Address2()
+	case customeraddress.FieldCity:
+		return m.City()
+	case customeraddress.FieldProvince:
+		return m.Province()
+	case customeraddress.FieldPostalCode:
+		return m.PostalCode()
+	case customeraddress.FieldCountryCode:
+		return m.CountryCode()
+	case customeraddress.FieldPhone:
+		return m.Phone()
+	case customeraddress.FieldMetadata:
+		return m.Metadata()
+	case customeraddress.FieldIsDefaultShipping:
+		return m.IsDefaultShipping()
+	case customeraddress.FieldIsDefaultBilling:
+		return m.IsDefaultBilling()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CustomerAddressMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case customeraddress.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case customeraddress.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case customeraddress.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case customeraddress.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case customeraddress.FieldAddressName:
+		return m.OldAddressName(ctx)
+	case customeraddress.FieldCompany:
+		return m.OldCompany(ctx)
+	case customeraddress.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case customeraddress.FieldLastName:
+		return m.OldLastName(ctx)
+	case customeraddress.FieldAddress1:
+		return m.OldAddress1(ctx)
+	case customeraddress.FieldAddress2:
+		return m.OldAddress2(ctx)
+	case customeraddress.FieldCity:
+		return m.OldCity(ctx)
+	case customeraddress.FieldProvince:
+		return m.OldProvince(ctx)
+	case customeraddress.FieldPostalCode:
+		return m.OldPostalCode(ctx)
+	case customeraddress.FieldCountryCode:
+		return m.OldCountryCode(ctx)
+	case customeraddress.FieldPhone:
+		return m.OldPhone(ctx)
+	case customeraddress.FieldMetadata:
+		return m.OldMetadata(ctx)
+	case customeraddress.FieldIsDefaultShipping:
+		return m.OldIsDefaultShipping(ctx)
+	case customeraddress.FieldIsDefaultBilling:
+		return m.OldIsDefaultBilling(ctx)
+	}
+	return nil, fmt.Errorf("unknown CustomerAddress field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerAddressMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case customeraddress.FieldTenantID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case customeraddress.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case customeraddress.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case customeraddress.FieldCustomerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case customeraddress.FieldAddressName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressName(v)
+		return nil
+	case customeraddress.FieldCompany:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompany(v)
+		return nil
+	case customeraddress.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case customeraddress.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case customeraddress.FieldAddress1:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress1(v)
+		return nil
+	case customeraddress.FieldAddress2:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress2(v)
+		return nil
+	case customeraddress.FieldCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCity(v)
+		return nil
+	case customeraddress.FieldProvince:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvince(v)
+		return nil
+	case customeraddress.FieldPostalCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostalCode(v)
+		return nil
+	case customeraddress.FieldCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountryCode(v)
+		return nil
+	case customeraddress.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case customeraddress.FieldMetadata:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
+	case customeraddress.FieldIsDefaultShipping:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDefaultShipping(v)
+		return nil
+	case customeraddress.FieldIsDefaultBilling:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDefaultBilling(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerAddress field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CustomerAddressMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CustomerAddressMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CustomerAddressMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CustomerAddress numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CustomerAddressMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(customeraddress.FieldAddressName) {
+		fields = append(fields, customeraddress.FieldAddressName)
+	}
+	if m.FieldCleared(customeraddress.FieldCompany) {
+		fields = append(fields, customeraddress.FieldCompany)
+	}
+	if m.FieldCleared(customeraddress.FieldFirstName) {
+		fields = append(fields, customeraddress.FieldFirstName)
+	}
+	if m.FieldCleared(customeraddress.FieldLastName) {
+		fields = append(fields, customeraddress.FieldLastName)
+	}
+	if m.FieldCleared(customeraddress.FieldAddress1) {
+		fields = append(fields, customeraddress.FieldAddress1)
+	}
+	if m.FieldCleared(customeraddress.FieldAddress2) {
+		fields = append(fields, customeraddress.FieldAddress2)
+	}
+	if m.FieldCleared(customeraddress.FieldCity) {
+		fields = append(fields, customeraddress.FieldCity)
+	}
+	if m.FieldCleared(customeraddress.FieldProvince) {
+		fields = append(fields, customeraddress.FieldProvince)
+	}
+	if m.FieldCleared(customeraddress.FieldPostalCode) {
+		fields = append(fields, customeraddress.FieldPostalCode)
+	}
+	if m.FieldCleared(customeraddress.FieldCountryCode) {
+		fields = append(fields, customeraddress.FieldCountryCode)
+	}
+	if m.FieldCleared(customeraddress.FieldPhone) {
+		fields = append(fields, customeraddress.FieldPhone)
+	}
+	if m.FieldCleared(customeraddress.FieldMetadata) {
+		fields = append(fields, customeraddress.FieldMetadata)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CustomerAddressMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CustomerAddressMutation) ClearField(name string) error {
+	switch name {
+	case customeraddress.FieldAddressName:
+		m.ClearAddressName()
+		return nil
+	case customeraddress.FieldCompany:
+		m.ClearCompany()
+		return nil
+	case customeraddress.FieldFirstName:
+		m.ClearFirstName()
+		return nil
+	case customeraddress.FieldLastName:
+		m.ClearLastName()
+		return nil
+	case customeraddress.FieldAddress1:
+		m.ClearAddress1()
+		return nil
+	case customeraddress.FieldAddress2:
+		m.ClearAddress2()
+		return nil
+	case customeraddress.FieldCity:
+		m.ClearCity()
+		return nil
+	case customeraddress.FieldProvince:
+		m.ClearProvince()
+		return nil
+	case customeraddress.FieldPostalCode:
+		m.ClearPostalCode()
+		return nil
+	case customeraddress.FieldCountryCode:
+		m.ClearCountryCode()
+		return nil
+	case customeraddress.FieldPhone:
+		m.ClearPhone()
+		return nil
+	case customeraddress.FieldMetadata:
+		m.ClearMetadata()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerAddress nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CustomerAddressMutation) ResetField(name string) error {
+	switch name {
+	case customeraddress.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case customeraddress.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case customeraddress.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case customeraddress.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case customeraddress.FieldAddressName:
+		m.ResetAddressName()
+		return nil
+	case customeraddress.FieldCompany:
+		m.ResetCompany()
+		return nil
+	case customeraddress.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case customeraddress.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case customeraddress.FieldAddress1:
+		m.ResetAddress1()
+		return nil
+	case customeraddress.FieldAddress2:
+		m.ResetAddress2()
+		return nil
+	case customeraddress.FieldCity:
+		m.ResetCity()
+		return nil
+	case customeraddress.FieldProvince:
+		m.ResetProvince()
+		return nil
+	case customeraddress.FieldPostalCode:
+		m.ResetPostalCode()
+		return nil
+	case customeraddress.FieldCountryCode:
+		m.ResetCountryCode()
+		return nil
+	case customeraddress.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case customeraddress.FieldMetadata:
+		m.ResetMetadata()
+		return nil
+	case customeraddress.FieldIsDefaultShipping:
+		m.ResetIsDefaultShipping()
+		return nil
+	case customeraddress.FieldIsDefaultBilling:
+		m.ResetIsDefaultBilling()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerAddress field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CustomerAddressMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.customer != nil {
+		edges = append(edges, customeraddress.EdgeCustomer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CustomerAddressMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customeraddress.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CustomerAddressMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CustomerAddressMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CustomerAddressMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcustomer {
+		edges = append(edges, customeraddress.EdgeCustomer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CustomerAddressMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customeraddress.EdgeCustomer:
+		return m.clearedcustomer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CustomerAddressMutation) ClearEdge(name string) error {
+	switch name {
+	case customeraddress.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerAddress unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CustomerAddressMutation) ResetEdge(name string) error {
+	switch name {
+	case customeraddress.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown CustomerAddress edge %s", name)
 }
 
 // DomainMutation represents an operation that mutates the Domain nodes in the graph.

@@ -24,6 +24,8 @@ type Tx struct {
 	AuthVerification *AuthVerificationClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// CustomerAddress is the client for interacting with the CustomerAddress builders.
+	CustomerAddress *CustomerAddressClient
 	// Domain is the client for interacting with the Domain builders.
 	Domain *DomainClient
 	// Event is the client for interacting with the Event builders.
@@ -198,6 +200,7 @@ func (tx *Tx) init() {
 	tx.AuthIdentity = NewAuthIdentityClient(tx.config)
 	tx.AuthVerification = NewAuthVerificationClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerAddress = NewCustomerAddressClient(tx.config)
 	tx.Domain = NewDomainClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.Invite = NewInviteClient(tx.config)

@@ -17,6 +17,7 @@ func deleteOwned(ctx context.Context, c *ent.Client) error {
 		func() error { _, err := c.MFAChallenge.Delete().Exec(ctx); return err },
 		func() error { _, err := c.AuthIdentity.Delete().Exec(ctx); return err },
 		func() error { _, err := c.User.Delete().Exec(ctx); return err },
+		func() error { _, err := c.CustomerAddress.Delete().Exec(ctx); return err },
 		func() error { _, err := c.Customer.Delete().Exec(ctx); return err },
 		func() error { _, err := c.Invite.Delete().Exec(ctx); return err },
 		func() error { _, err := c.PasswordResetToken.Delete().Exec(ctx); return err },

@@ -1,5 +1,5 @@
 // Package store serves Medusa's /store routes of a tenant: customer
-// registration and the customer's own profile. Every request has passed the
+// registration and the customer's own profile and addresses. Every request has passed the
 // publishable-key check and optional customer authentication.
 package store
 
@@ -29,7 +29,7 @@ type customerJSON struct {
 	Phone       *string        `json:"phone"`
 	Metadata    map[string]any `json:"metadata"`
 	HasAccount  bool           `json:"has_account"`
-	Addresses   []any          `json:"addresses"`
+	Addresses   []addressJSON  `json:"addresses"`
 	CreatedAt   string         `json:"created_at"`
 	UpdatedAt   string         `json:"updated_at"`
 	DeletedAt   *string        `json:"deleted_at"`
@@ -39,7 +39,7 @@ func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07
 
 func toCustomer(c *ent.Customer) customerJSON {
 	return customerJSON{ID: c.ID, Email: c.Email, CompanyName: c.CompanyName, FirstName: c.FirstName, LastName: c.LastName,
-		Phone: c.Phone, Metadata: c.Metadata, HasAccount: c.HasAccount, Addresses: []any{},
+		Phone: c.Phone, Metadata: c.Metadata, HasAccount: c.HasAccount, Addresses: []addressJSON{},
 		CreatedAt: iso(c.CreatedAt), UpdatedAt: iso(c.UpdatedAt)}
 }
 
@@ -144,7 +144,11 @@ func Register(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"customer": toCustomer(cus)})
+		out, err := withAddresses(c, d, cus)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"customer": out})
 		return nil
 	}))
 	g.POST("/customers/me", wire.H(func(c *gin.Context) error {
@@ -164,9 +168,14 @@ func Register(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"customer": toCustomer(cus)})
+		out, err := withAddresses(c, d, cus)
+		if err != nil {
+			return err
+		}
+		c.JSON(http.StatusOK, gin.H{"customer": out})
 		return nil
 	}))
+	registerAddresses(g, d, me)
 }
 
 // Query lists the query parameters of each /store route that Medusa 2.21
@@ -176,4 +185,10 @@ var Query = wire.QueryFields{
 	"POST /store/customers":    wire.Select,
 	"GET /store/customers/me":  wire.Select,
 	"POST /store/customers/me": wire.Select,
+
+	"GET /store/customers/me/addresses":                wire.Fields(wire.Find, "q", "city", "country_code", "postal_code"),
+	"POST /store/customers/me/addresses":               wire.Select,
+	"GET /store/customers/me/addresses/:address_id":    wire.Select,
+	"POST /store/customers/me/addresses/:address_id":   wire.Select,
+	"DELETE /store/customers/me/addresses/:address_id": wire.Select,
 }

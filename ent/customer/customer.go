@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -34,8 +35,17 @@ const (
 	FieldMetadata = "metadata"
 	// FieldHasAccount holds the string denoting the has_account field in the database.
 	FieldHasAccount = "has_account"
+	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
+	EdgeAddresses = "addresses"
 	// Table holds the table name of the customer in the database.
 	Table = "customers"
+	// AddressesTable is the table that holds the addresses relation/edge.
+	AddressesTable = "customer_addresses"
+	// AddressesInverseTable is the table name for the CustomerAddress entity.
+	// It exists in this package in order to avoid circular dependency with the "customeraddress" package.
+	AddressesInverseTable = "customer_addresses"
+	// AddressesColumn is the table column denoting the addresses relation/edge.
+	AddressesColumn = "customer_id"
 )
 
 // Columns holds all SQL columns for customer fields.
@@ -140,4 +150,25 @@ func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 // ByHasAccount orders the results by the has_account field.
 func ByHasAccount(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHasAccount, opts...).ToFunc()
+}
+
+// ByAddressesCount orders the results by addresses count.
+func ByAddressesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAddressesStep(), opts...)
+	}
+}
+
+// ByAddresses orders the results by addresses terms.
+func ByAddresses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAddressesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newAddressesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AddressesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AddressesTable, AddressesColumn),
+	)
 }

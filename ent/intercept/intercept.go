@@ -13,6 +13,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
@@ -224,6 +225,33 @@ func (f TraverseCustomer) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerQuery", q)
+}
+
+// The CustomerAddressFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CustomerAddressFunc func(context.Context, *ent.CustomerAddressQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CustomerAddressFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CustomerAddressQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CustomerAddressQuery", q)
+}
+
+// The TraverseCustomerAddress type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCustomerAddress func(context.Context, *ent.CustomerAddressQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCustomerAddress) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCustomerAddress) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CustomerAddressQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerAddressQuery", q)
 }
 
 // The DomainFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -752,6 +780,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuthVerificationQuery, predicate.AuthVerification, authverification.OrderOption]{typ: ent.TypeAuthVerification, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
+	case *ent.CustomerAddressQuery:
+		return &query[*ent.CustomerAddressQuery, predicate.CustomerAddress, customeraddress.OrderOption]{typ: ent.TypeCustomerAddress, tq: q}, nil
 	case *ent.DomainQuery:
 		return &query[*ent.DomainQuery, predicate.Domain, domain.OrderOption]{typ: ent.TypeDomain, tq: q}, nil
 	case *ent.EventQuery:

@@ -185,6 +185,54 @@ var (
 			},
 		},
 	}
+	// CustomerAddressesColumns holds the columns for the "customer_addresses" table.
+	CustomerAddressesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "address_name", Type: field.TypeString, Nullable: true},
+		{Name: "company", Type: field.TypeString, Nullable: true},
+		{Name: "first_name", Type: field.TypeString, Nullable: true},
+		{Name: "last_name", Type: field.TypeString, Nullable: true},
+		{Name: "address_1", Type: field.TypeString, Nullable: true},
+		{Name: "address_2", Type: field.TypeString, Nullable: true},
+		{Name: "city", Type: field.TypeString, Nullable: true},
+		{Name: "province", Type: field.TypeString, Nullable: true},
+		{Name: "postal_code", Type: field.TypeString, Nullable: true},
+		{Name: "country_code", Type: field.TypeString, Nullable: true},
+		{Name: "phone", Type: field.TypeString, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_default_shipping", Type: field.TypeBool, Default: false},
+		{Name: "is_default_billing", Type: field.TypeBool, Default: false},
+		{Name: "customer_id", Type: field.TypeString},
+	}
+	// CustomerAddressesTable holds the schema information for the "customer_addresses" table.
+	CustomerAddressesTable = &schema.Table{
+		Name:       "customer_addresses",
+		Columns:    CustomerAddressesColumns,
+		PrimaryKey: []*schema.Column{CustomerAddressesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_addresses_customers_addresses",
+				Columns:    []*schema.Column{CustomerAddressesColumns[18]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customeraddress_tenant_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[1]},
+			},
+			{
+				Name:    "customeraddress_tenant_id_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerAddressesColumns[1], CustomerAddressesColumns[18]},
+			},
+		},
+	}
 	// DomainsColumns holds the columns for the "domains" table.
 	DomainsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -791,6 +839,7 @@ var (
 		AuthIdentitiesTable,
 		AuthVerificationsTable,
 		CustomersTable,
+		CustomerAddressesTable,
 		DomainsTable,
 		EventsTable,
 		InvitesTable,
@@ -815,6 +864,7 @@ var (
 )
 
 func init() {
+	CustomerAddressesTable.ForeignKeys[0].RefTable = CustomersTable
 	DomainsTable.ForeignKeys[0].RefTable = TenantsTable
 	ProviderIdentitiesTable.ForeignKeys[0].RefTable = AuthIdentitiesTable
 	APIKeySalesChannelsTable.ForeignKeys[0].RefTable = APIKeysTable

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehousehq/gatehouse/ent/authidentity"
 	"github.com/gatehousehq/gatehouse/ent/authverification"
 	"github.com/gatehousehq/gatehouse/ent/customer"
+	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 	"github.com/gatehousehq/gatehouse/ent/domain"
 	"github.com/gatehousehq/gatehouse/ent/event"
 	"github.com/gatehousehq/gatehouse/ent/invite"
@@ -267,6 +268,45 @@ func init() {
 	customer.DefaultID = customerDescID.Default.(func() string)
 	// customer.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	customer.IDValidator = customerDescID.Validators[0].(func(string) error)
+	customeraddressMixin := schema.CustomerAddress{}.Mixin()
+	customeraddressMixinHooks0 := customeraddressMixin[0].Hooks()
+	customeraddress.Hooks[0] = customeraddressMixinHooks0[0]
+	customeraddressMixinInters0 := customeraddressMixin[0].Interceptors()
+	customeraddress.Interceptors[0] = customeraddressMixinInters0[0]
+	customeraddressMixinFields0 := customeraddressMixin[0].Fields()
+	_ = customeraddressMixinFields0
+	customeraddressMixinFields1 := customeraddressMixin[1].Fields()
+	_ = customeraddressMixinFields1
+	customeraddressFields := schema.CustomerAddress{}.Fields()
+	_ = customeraddressFields
+	// customeraddressDescTenantID is the schema descriptor for tenant_id field.
+	customeraddressDescTenantID := customeraddressMixinFields0[0].Descriptor()
+	// customeraddress.TenantIDValidator is a validator for the "tenant_id" field. It is called by the builders before save.
+	customeraddress.TenantIDValidator = customeraddressDescTenantID.Validators[0].(func(string) error)
+	// customeraddressDescCreatedAt is the schema descriptor for created_at field.
+	customeraddressDescCreatedAt := customeraddressMixinFields1[0].Descriptor()
+	// customeraddress.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customeraddress.DefaultCreatedAt = customeraddressDescCreatedAt.Default.(func() time.Time)
+	// customeraddressDescUpdatedAt is the schema descriptor for updated_at field.
+	customeraddressDescUpdatedAt := customeraddressMixinFields1[1].Descriptor()
+	// customeraddress.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customeraddress.DefaultUpdatedAt = customeraddressDescUpdatedAt.Default.(func() time.Time)
+	// customeraddress.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customeraddress.UpdateDefaultUpdatedAt = customeraddressDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// customeraddressDescIsDefaultShipping is the schema descriptor for is_default_shipping field.
+	customeraddressDescIsDefaultShipping := customeraddressFields[14].Descriptor()
+	// customeraddress.DefaultIsDefaultShipping holds the default value on creation for the is_default_shipping field.
+	customeraddress.DefaultIsDefaultShipping = customeraddressDescIsDefaultShipping.Default.(bool)
+	// customeraddressDescIsDefaultBilling is the schema descriptor for is_default_billing field.
+	customeraddressDescIsDefaultBilling := customeraddressFields[15].Descriptor()
+	// customeraddress.DefaultIsDefaultBilling holds the default value on creation for the is_default_billing field.
+	customeraddress.DefaultIsDefaultBilling = customeraddressDescIsDefaultBilling.Default.(bool)
+	// customeraddressDescID is the schema descriptor for id field.
+	customeraddressDescID := customeraddressFields[0].Descriptor()
+	// customeraddress.DefaultID holds the default value on creation for the id field.
+	customeraddress.DefaultID = customeraddressDescID.Default.(func() string)
+	// customeraddress.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	customeraddress.IDValidator = customeraddressDescID.Validators[0].(func(string) error)
 	domainMixin := schema.Domain{}.Mixin()
 	domainMixinFields0 := domainMixin[0].Fields()
 	_ = domainMixinFields0

@@ -117,6 +117,48 @@ func (Customer) Indexes() []ent.Index {
 	}
 }
 
+// Edges of the Customer.
+func (Customer) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("addresses", CustomerAddress.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// CustomerAddress is one of a store customer's addresses (Medusa's
+// customer_address). At most one of a customer's addresses is the default
+// shipping one, and one the default billing one.
+type CustomerAddress struct{ ent.Schema }
+
+// Mixin of the CustomerAddress.
+func (CustomerAddress) Mixin() []ent.Mixin { return []ent.Mixin{TenantMixin{}, TimeMixin{}} }
+
+// Fields of the CustomerAddress.
+func (CustomerAddress) Fields() []ent.Field {
+	text := func(name string) ent.Field { return field.String(name).Optional().Nillable() }
+	return []ent.Field{
+		idField("cuaddr"),
+		field.String("customer_id"),
+		text("address_name"), text("company"), text("first_name"), text("last_name"),
+		text("address_1"), text("address_2"), text("city"), text("province"),
+		text("postal_code"), text("country_code"), text("phone"),
+		field.JSON("metadata", map[string]any{}).Optional(),
+		field.Bool("is_default_shipping").Default(false),
+		field.Bool("is_default_billing").Default(false),
+	}
+}
+
+// Edges of the CustomerAddress.
+func (CustomerAddress) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("customer", Customer.Type).Ref("addresses").Field("customer_id").Unique().Required(),
+	}
+}
+
+// Indexes of the CustomerAddress.
+func (CustomerAddress) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "customer_id")}
+}
+
 // Invite invites an email to become an admin user. Only a hash of its token is
 // stored: the token is shown to the caller of create and resend alone.
 type Invite struct{ ent.Schema }

@@ -232,6 +232,32 @@ await step("the js-sdk's list calls: listAssignable, order, id and filter arrays
   expect(unknown.status === 400 && unknown.message === "Invalid request: Unrecognized fields: 'emial'", `unknown parameter: ${JSON.stringify(unknown)}`)
 })
 
+await step("the js-sdk's store customer: register, then its own addresses (create, list, retrieve, update, delete)", async () => {
+  const admin_ = new Medusa({ baseUrl: api, auth: { type: "jwt", jwtTokenStorageMethod: "memory" } })
+  await admin_.auth.login("user", "emailpass", admin)
+  const { api_key } = await admin_.admin.apiKey.create({ title: "e2e storefront", type: "publishable" })
+  const sdk = new Medusa({ baseUrl: api, publishableKey: api_key.token, auth: { type: "jwt", jwtTokenStorageMethod: "memory" } })
+  const shopper = { email: "shopper@demo.localhost", password: "correct-horse-9" }
+  await sdk.auth.register("customer", "emailpass", shopper)
+  await sdk.store.customer.create({ email: shopper.email })
+  await sdk.auth.login("customer", "emailpass", shopper)
+  const created = await sdk.store.customer.createAddress({ address_name: "Home", address_1: "1 Main St", city: "Oslo", country_code: "no", is_default_shipping: true })
+  const home = created.customer.addresses[0]
+  expect(home?.city === "Oslo" && home.is_default_shipping === true, `createAddress: ${JSON.stringify(created.customer)}`)
+  await sdk.store.customer.createAddress({ address_name: "Work", city: "Bergen", is_default_shipping: true })
+  const listed = await sdk.store.customer.listAddress({ city: ["Oslo", "Bergen"], order: "city" })
+  expect(listed.count === 2 && listed.addresses.map((a) => a.city).join() === "Bergen,Oslo", `listAddress: ${JSON.stringify(listed)}`)
+  const { address } = await sdk.store.customer.retrieveAddress(home.id)
+  expect(address.id === home.id && address.is_default_shipping === false, `retrieveAddress after Work took default shipping: ${JSON.stringify(address)}`)
+  const updated = await sdk.store.customer.updateAddress(home.id, { city: "Trondheim", phone: null })
+  expect(updated.customer.addresses.some((a) => a.id === home.id && a.city === "Trondheim"), `updateAddress: ${JSON.stringify(updated.customer.addresses)}`)
+  const deleted = await sdk.store.customer.deleteAddress(home.id)
+  expect(deleted.deleted === true && deleted.parent.addresses.length === 1, `deleteAddress: ${JSON.stringify(deleted)}`)
+  let status = 0
+  await sdk.store.customer.retrieveAddress(home.id).catch((e) => { status = e.status })
+  expect(status === 404, `retrieveAddress after delete: ${status}, want 404`)
+})
+
 await step("enrol TOTP, sign out, sign in again with a code", async () => {
   await page.getByRole("link", { name: "My account" }).click()
   await page.getByRole("button", { name: "Set up an authenticator app" }).click()
