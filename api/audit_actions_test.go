@@ -297,6 +297,18 @@ func TestAuditActions(t *testing.T) {
 	keep(ctok)
 	tr.check(t, "customer update", do("POST", "/store/customers/me", map[string]any{"first_name": "C"}, hdr("x-publishable-api-key", pk, "authorization", "Bearer "+ctok)), 200,
 		auditWant{action: "customer.update", actorType: "customer", actorID: cusID, targetType: "customer"})
+	cust := hdr("x-publishable-api-key", pk, "authorization", "Bearer "+ctok)
+	r = do("POST", "/store/customers/me/addresses", map[string]any{"city": "Oslo"}, cust)
+	addrs, _ := r.JSON["customer"].(map[string]any)["addresses"].([]any)
+	if len(addrs) != 1 {
+		t.Fatalf("address create: %d %s", r.Status, r.Body)
+	}
+	addrID, _ := addrs[0].(map[string]any)["id"].(string)
+	tr.check(t, "address create", r, 200, auditWant{action: "customer.address.create", actorType: "customer", actorID: cusID, targetType: "customer_address", targetID: addrID})
+	tr.check(t, "address update", do("POST", "/store/customers/me/addresses/"+addrID, map[string]any{"city": "Bergen"}, cust), 200,
+		auditWant{action: "customer.address.update", actorType: "customer", actorID: cusID, targetType: "customer_address", targetID: addrID})
+	tr.check(t, "address delete", do("DELETE", "/store/customers/me/addresses/"+addrID, nil, cust), 200,
+		auditWant{action: "customer.address.delete", actorType: "customer", actorID: cusID, targetType: "customer_address", targetID: addrID})
 
 	// Sign out everywhere.
 	tr.check(t, "logout", do("POST", "/auth/logout-all", nil, bearer(tok)), 200, user("auth.logout", uid, "auth", ""))

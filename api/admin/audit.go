@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +130,10 @@ var auditActions = map[string]string{
 	"POST /store/customers":    "customer.create",
 	"POST /store/customers/me": "customer.update",
 
+	"POST /store/customers/me/addresses":               "customer.address.create",
+	"POST /store/customers/me/addresses/:address_id":   "customer.address.update",
+	"DELETE /store/customers/me/addresses/:address_id": "customer.address.delete",
+
 	"POST /platform/tenants":               "tenant.create",
 	"POST /platform/tenants/:id":           "tenant.update",
 	"DELETE /platform/tenants/:id":         "tenant.delete",
@@ -160,6 +165,9 @@ func TargetType(route string) string {
 	}
 	if segs[0] == "auth" {
 		return "auth"
+	}
+	if slices.Contains(segs, "addresses") {
+		return "customer_address"
 	}
 	seg = strings.ReplaceAll(seg, "-", "_")
 	if strings.HasSuffix(seg, "ies") {

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gatehousehq/gatehouse/api/wire"
+	"github.com/gatehousehq/gatehouse/audit"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/ent"
 )
@@ -177,9 +178,11 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if _, err := d.Auth.FindCustomerByID(c.Request.Context(), ac.ActorID); err != nil {
 			return err
 		}
-		if _, err := d.Auth.CreateAddress(c.Request.Context(), ac.ActorID, in); err != nil {
+		a, err := d.Auth.CreateAddress(c.Request.Context(), ac.ActorID, in)
+		if err != nil {
 			return err
 		}
+		audit.SetTarget(c.Request.Context(), a.ID)
 		cus, err := customer(c, ac.ActorID)
 		if err != nil {
 			return err
@@ -212,6 +215,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if err != nil {
 			return err
 		}
+		audit.SetTarget(c.Request.Context(), c.Param("address_id"))
 		if _, err := d.Auth.UpdateAddress(c.Request.Context(), ac.ActorID, c.Param("address_id"), in); err != nil {
 			return err
 		}
@@ -227,6 +231,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if err != nil {
 			return err
 		}
+		audit.SetTarget(c.Request.Context(), c.Param("address_id"))
 		if err := d.Auth.DeleteAddress(c.Request.Context(), ac.ActorID, c.Param("address_id")); err != nil {
 			return err
 		}
