@@ -143,6 +143,19 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		}
 		return withAddresses(c, d, cus)
 	}
+	// write reads a write's caller and body.
+	write := func(c *gin.Context) (*auth.Context, auth.AddressInput, error) {
+		ac, err := me(c)
+		if err != nil {
+			return nil, auth.AddressInput{}, err
+		}
+		var b addressBody
+		if err := wire.Bind(c, &b); err != nil {
+			return nil, auth.AddressInput{}, err
+		}
+		in, err := b.input()
+		return ac, in, err
+	}
 	g.GET("/customers/me/addresses", wire.H(func(c *gin.Context) error {
 		ac, err := me(c)
 		if err != nil {
@@ -162,15 +175,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		return nil
 	}))
 	g.POST("/customers/me/addresses", wire.H(func(c *gin.Context) error {
-		ac, err := me(c)
-		if err != nil {
-			return err
-		}
-		var b addressBody
-		if err := wire.Bind(c, &b); err != nil {
-			return err
-		}
-		in, err := b.input()
+		ac, in, err := write(c)
 		if err != nil {
 			return err
 		}
@@ -203,15 +208,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		return nil
 	}))
 	g.POST("/customers/me/addresses/:address_id", wire.H(func(c *gin.Context) error {
-		ac, err := me(c)
-		if err != nil {
-			return err
-		}
-		var b addressBody
-		if err := wire.Bind(c, &b); err != nil {
-			return err
-		}
-		in, err := b.input()
+		ac, in, err := write(c)
 		if err != nil {
 			return err
 		}
