@@ -61,6 +61,8 @@ func TestDecisions(t *testing.T) {
 		{"nginx, no credentials", "GET", "/decisions", nginx("GET", "/admin/users", ""), 401, "", "Unauthorized"},
 		{"nginx, Medusa product route, viewer reads", "GET", "/decisions", nginx("GET", "/admin/products/prod_1", "Bearer "+viewer), 403, "", "Insufficient permissions. Required policies: product:read"},
 		{"nginx, Medusa product route, super admin creates", "GET", "/decisions", nginx("POST", "/admin/products", "Bearer "+super), 200, "user", ""},
+		{"nginx, a channel's products (served by Medusa), viewer", "GET", "/decisions", nginx("POST", "/admin/sales-channels/sc_1/products", "Bearer "+viewer), 403, "", "Insufficient permissions. Required policies: sales_channel:update"},
+		{"nginx, a channel's products (served by Medusa), super admin", "GET", "/decisions", nginx("POST", "/admin/sales-channels/sc_1/products", "Bearer "+super), 200, "user", ""},
 		{"traefik, super admin", "GET", "/decisions", traefik("POST", "/admin/invites", "Bearer "+super), 200, "user", ""},
 		{"traefik, tampered token", "GET", "/decisions", traefik("GET", "/admin/users", "Bearer "+super+"x"), 401, "", "Unauthorized"},
 		{"traefik, through the /t/ prefix", "GET", "/decisions", []string{"X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/t/gw/admin/users/me", "Authorization", "Bearer " + viewer}, 200, "user", ""},
