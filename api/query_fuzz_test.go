@@ -16,7 +16,7 @@ func FuzzListQuery(f *testing.F) {
 		"id%5B0%5D=a&id%5B1%5D=b", "created_at%5B%24gt%5D=2020-01-01", "limit=1&limit=2", "order=-email",
 		"%24or%5B0%5D%5Bemail%5D=x", "foo=1", "offset=99999999999999999999", "limit=-1", "q=%00",
 		"with_deleted=maybe", "deleted_at%5B%24lt%5D=x", "created_at=", "id%5B99999999999%5D=x",
-		"name%5B%5D=a&name=b", "created_at.%24gt=2020-01-01", "fields=*x&sales_channel_id%5B0%5D=sc_1",
+		"name%5B%5D=a&name=b", "created_at.%24gt=2020-01-01", "fields=*x&sales_channel_id%5B0%5D=sc_1", "email=%ff", "id%5B0%5D=%c3%28",
 	} {
 		f.Add(seed)
 	}
@@ -51,7 +51,7 @@ func FuzzAddressBody(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `{"city":"Oslo","is_default_shipping":true}`, `{"city":5}`, `{"metadata":[1]}`, `{"metadata":null,"phone":null}`,
 		`{"is_default_billing":"yes"}`, `[]`, `null`, `{"street":"x"}`, `{"address_1":"` + strings.Repeat("x", 2000) + `"}`,
-		`{"city":"a","city":"b"}`, `{"metadata":{"a":{"b":[1,{"c":null}]}}}`, `{`, `"x"`,
+		`{"city":"a","city":"b"}`, `{"city":"\u0000"}`, `{"city":"\\u0000"}`, "{\"city\":\"\xff\"}", `{"metadata":{"a":{"b":[1,{"c":null}]}}}`, `{`, `"x"`,
 	} {
 		f.Add(seed)
 	}

@@ -48,7 +48,7 @@ func New(d Deps) *Server {
 	e.Use(s.recovery(), otelgin.Middleware("gatehouse",
 		otelgin.WithTracerProvider(d.Telemetry.TracerProvider),
 		otelgin.WithPropagators(d.Telemetry.Propagator),
-	), s.requestID(), s.accessLog(), s.securityHeaders())
+	), s.requestID(), s.accessLog(), s.securityHeaders(), wire.TextSafe())
 	e.NoRoute(func(c *gin.Context) {
 		wire.Render(c, gatehouse.Errorf(gatehouse.ENOTFOUND, "Route %s %s not found", c.Request.Method, c.Request.URL.Path))
 	})

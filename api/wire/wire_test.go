@@ -254,3 +254,20 @@ func TestUnknownParams(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapedNUL(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`{"a":"\u0000"}`:      true,
+		`{"a":"x\\u0000"}`:    false, // a backslash, then the text u0000
+		`{"a":"x\\\u0000"}`:   true,  // a backslash, then NUL
+		`{"a":"\\\\u0000"}`:   false,
+		`{"a\u0000":1}`:       true,
+		`{"a":"\u00001"}`:     true,
+		`{"a":"u0000 \\ \u"}`: false,
+		``:                    false,
+	} {
+		if got := escapedNUL([]byte(doc)); got != want {
+			t.Errorf("escapedNUL(%s) = %v, want %v", doc, got, want)
+		}
+	}
+}
