@@ -34,6 +34,26 @@ func TestTextSafe(t *testing.T) {
 			t.Errorf("%s: %s %s = %d %s, want 400 invalid_data", tc.name, tc.method, tc.path, r.Status, r.Body)
 		}
 	}
+	// Headers: a tenant named with bytes no tenant has is unknown (it read
+	// as "directory unavailable", a 503, on PostgreSQL); credentials that
+	// cannot be valid are refused as such.
+	for name, tc := range map[string]struct {
+		headers []string
+		status  int
+	}{
+		"tenant id not UTF-8":   {[]string{"x-tenant-id", "ten_\xff", "authorization", "Bearer " + tok}, 404},
+		"tenant slug not UTF-8": {[]string{"x-tenant-id", "ac\xffme", "authorization", "Bearer " + tok}, 404},
+		"host not UTF-8":        {[]string{"Host", "ac\xffme.localhost", "authorization", "Bearer " + tok}, 404},
+		"secret key not UTF-8":  {[]string{"x-tenant-id", tn.Slug, "authorization", "Basic sk_\xff"}, 401},
+		"session not UTF-8":     {[]string{"x-tenant-id", tn.Slug, "cookie", "connect.sid=\xff"}, 401},
+	} {
+		if r := env.Do(t, "GET", "/admin/users/me", nil, tc.headers...); r.Status != tc.status {
+			t.Errorf("%s: %d %s, want %d", name, r.Status, r.Body, tc.status)
+		}
+	}
+	if r := env.Do(t, "GET", "/store/customers/me", nil, "x-tenant-id", tn.Slug, "x-publishable-api-key", "pk_\xff"); r.Status != 400 {
+		t.Errorf("publishable key not UTF-8: %d %s, want 400", r.Status, r.Body)
+	}
 	// A slug is checked against the slug format before any lookup.
 	if r := env.Do(t, "GET", "/t/ac%00me/admin/users/me", nil, "authorization", "Bearer "+tok); r.Status != 404 || r.JSON["message"] != "Unknown tenant" {
 		t.Errorf("NUL in a tenant slug = %d %s, want 404 Unknown tenant", r.Status, r.Body)
@@ -43,7 +63,7 @@ func TestTextSafe(t *testing.T) {
 	if r := env.Do(t, "POST", "/admin/sales-channels", `{"name":"C:\\u0000"}`, admin...); r.Status != 200 {
 		t.Errorf("a literal backslash-u0000 name = %d %s, want 200", r.Status, r.Body)
 	}
-	for _, uri := range []string{"/t/ac%00me/admin/users", "/admin/users/%00", "/admin/users?q=%00"} {
+	for _, uri := range []string{"/t/ac%00me/admin/users", "/admin/users/%00", "/admin/users?q=%00", "/admin/users/\xff", "/t/\xff/admin/users"} {
 		r := env.Do(t, "GET", "/decisions", nil, "X-Original-Method", "GET", "X-Original-URI", uri, "x-tenant-id", tn.Slug, "authorization", "Bearer "+tok)
 		if r.Status >= 500 {
 			t.Errorf("/decisions for %s = %d %s", uri, r.Status, r.Body)

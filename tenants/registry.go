@@ -270,6 +270,12 @@ func (r *Registry) Create(ctx context.Context, in CreateInput) (*ent.Tenant, err
 
 // FindByID returns the tenant with its domains. Errors: not_found.
 func (r *Registry) FindByID(ctx context.Context, id string) (*ent.Tenant, error) {
+	if !plausibleID(id) {
+		// No tenant has it, and the database need not be asked: text it
+		// cannot store (a NUL, bytes that are not UTF-8) would fail the
+		// query and read as "directory unavailable".
+		return nil, ErrNotFound
+	}
 	fresh := BusFresh(r.bus)
 	if fresh {
 		if t, ok := r.byID.Get(id); ok {
@@ -288,6 +294,21 @@ func (r *Registry) FindByID(ctx context.Context, id string) (*ent.Tenant, error)
 		r.byID.Add(id, t)
 	}
 	return t, nil
+}
+
+// plausibleID reports whether id could be a tenant id: ASCII letters, digits
+// and underscores, at most 64 of them.
+func plausibleID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // FindBySlugOrID returns the tenant whose id or slug is s. Errors: not_found.
