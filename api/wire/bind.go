@@ -135,7 +135,9 @@ func escapedNUL(b []byte) bool {
 // handlers read it whole and apply their own limits.
 func TextSafe() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if body := c.Request.Body; body != nil && body != http.NoBody && c.Request.ContentLength != 0 {
+		// A body declared larger than MaxBody is refused by whoever reads it
+		// (413), unscanned.
+		if body := c.Request.Body; body != nil && body != http.NoBody && c.Request.ContentLength != 0 && c.Request.ContentLength <= MaxBody {
 			head, err := io.ReadAll(io.LimitReader(body, MaxBody+1))
 			c.Request.Body = struct {
 				io.Reader
