@@ -45,6 +45,15 @@ func OrderTerms[T ~func(*sql.Selector)](o ListOrder, def ...T) []T {
 	return append([]T{T(sql.OrderByField(o.Column, dir).ToFunc())}, def...)
 }
 
+// PageOf returns the page [offset, offset+limit) of xs, for a list filtered
+// in memory (nil past its end; offset and limit are not negative).
+func PageOf[T any](xs []T, offset, limit int) []T {
+	if offset >= len(xs) {
+		return nil
+	}
+	return xs[offset : offset+min(limit, len(xs)-offset)]
+}
+
 // TimeRange is a Medusa operator map on a date field of a list query
 // (?created_at[$gte]=…): operator ($eq, $gt, $gte, $lt, $lte) → time.
 type TimeRange map[string]time.Time

@@ -1,6 +1,8 @@
 package gatehouse_test
 
 import (
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/gatehousehq/gatehouse"
@@ -31,6 +33,18 @@ func TestParseListOrder(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("ParseListOrder(%q) = %+v, %v, want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestPageOf(t *testing.T) {
+	xs := []int{1, 2, 3, 4, 5}
+	for _, tc := range []struct {
+		offset, limit int
+		want          []int
+	}{{0, 2, []int{1, 2}}, {3, 10, []int{4, 5}}, {5, 1, nil}, {9, 1, nil}, {1, 0, []int{}}, {math.MaxInt, 1000, nil}} {
+		if got := gatehouse.PageOf(xs, tc.offset, tc.limit); !slices.Equal(got, tc.want) {
+			t.Errorf("PageOf(%d, %d) = %v, want %v", tc.offset, tc.limit, got, tc.want)
 		}
 	}
 }

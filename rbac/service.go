@@ -192,7 +192,7 @@ func (s *Service) AssignableRoles(ctx context.Context, actor string, f RoleFilte
 			out = append(out, r)
 		}
 	}
-	return pageOf(out, f.Offset, f.Limit), len(out), nil
+	return gatehouse.PageOf(out, f.Offset, f.Limit), len(out), nil
 }
 
 // holds returns a function telling whether actor holds a policy (as mayGrant
@@ -212,14 +212,6 @@ func (s *Service) holds(ctx context.Context, actor string) func(*ent.RBACPolicy)
 		known[perm] = err == nil
 		return err == nil, nil
 	}
-}
-
-// pageOf returns the page [offset, offset+limit) of xs.
-func pageOf[T any](xs []T, offset, limit int) []T {
-	if offset >= len(xs) {
-		return nil
-	}
-	return xs[offset:min(len(xs), offset+limit)]
 }
 
 // FindRoleByID returns a role by its role id. Errors: not_found.
@@ -475,7 +467,7 @@ func (s *Service) AssignablePolicies(ctx context.Context, actor string, f Policy
 			out = append(out, p)
 		}
 	}
-	return pageOf(out, f.Offset, f.Limit), len(out), nil
+	return gatehouse.PageOf(out, f.Offset, f.Limit), len(out), nil
 }
 
 // policyQuery selects the policies of f (not its page), in list order.

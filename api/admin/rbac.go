@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/api/wire"
 	"github.com/gatehousehq/gatehouse/auth"
 	"github.com/gatehousehq/gatehouse/ent"
@@ -528,10 +529,7 @@ func registerSubjectRoles(g *gin.RouterGroup, d Deps, path, object string, subje
 		if only := wire.QueryList(c, "role_id"); only != nil {
 			rs = slices.DeleteFunc(rs, func(role *ent.RBACRole) bool { return !slices.Contains(only, role.RoleID) })
 		}
-		n := len(rs)
-		from := min(p.Offset, n)
-		rs = rs[from : from+min(p.Limit, n-from)]
-		c.JSON(http.StatusOK, gin.H{"roles": toRoles(rs), "count": n, "offset": p.Offset, "limit": p.Limit})
+		c.JSON(http.StatusOK, gin.H{"roles": toRoles(gatehouse.PageOf(rs, p.Offset, p.Limit)), "count": len(rs), "offset": p.Offset, "limit": p.Limit})
 		return nil
 	}
 	g.GET(path, wire.H(list))
