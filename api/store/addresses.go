@@ -179,8 +179,10 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if err != nil {
 			return err
 		}
-		// The customer must exist before anything is written for it.
-		if _, err := d.Auth.FindCustomerByID(c.Request.Context(), ac.ActorID); err != nil {
+		// The customer must exist before anything is written for it; the
+		// answer shows it, with the new address.
+		cus, err := d.Auth.FindCustomerByID(c.Request.Context(), ac.ActorID)
+		if err != nil {
 			return err
 		}
 		a, err := d.Auth.CreateAddress(c.Request.Context(), ac.ActorID, in)
@@ -188,11 +190,11 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 			return err
 		}
 		audit.SetTarget(c.Request.Context(), a.ID)
-		cus, err := customer(c, ac.ActorID)
+		out, err := withAddresses(c, d, cus)
 		if err != nil {
 			return err
 		}
-		c.JSON(http.StatusOK, gin.H{"customer": cus})
+		c.JSON(http.StatusOK, gin.H{"customer": out})
 		return nil
 	}))
 	g.GET("/customers/me/addresses/:address_id", wire.H(func(c *gin.Context) error {
