@@ -148,6 +148,7 @@ func TestListFilterValues(t *testing.T) {
 	check("/admin/sales-channels?name%5B0%5D=Web&name%5B1%5D=POS", "sales_channels", web, pos)
 	check("/admin/sales-channels?description=Shop%20floor", "sales_channels", pos)
 	check("/admin/sales-channels?description=Shop", "sales_channels")
+	check("/admin/sales-channels?description%5B0%5D=Shop%20floor", "sales_channels", pos)
 	check("/admin/sales-channels?publishable_key_id="+pk, "sales_channels", web)
 	check("/admin/sales-channels?publishable_key_id="+sk, "sales_channels")
 	check("/admin/sales-channels?location_id=sloc_1", "sales_channels")

@@ -117,7 +117,8 @@ func (h *salesChannels) list(c *gin.Context) error {
 	if ids := wire.QueryList(c, "id"); len(ids) > 0 {
 		f.IDs = ids
 	}
-	if _, ok := c.GetQuery("description"); ok {
+	// Present in any form (description[0]= too), else no filter.
+	if wire.QueryList(c, "description") != nil {
 		d, err := wire.QueryOne(c, "description")
 		if err != nil {
 			return err
