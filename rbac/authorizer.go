@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 	"runtime"
 	"sort"
 	"sync"
@@ -60,8 +61,8 @@ type Options struct {
 	Tenants   int         // enforcers kept in memory (default 10,000)
 	Decisions int         // subjects' role lists cached per tenant (default 4,096)
 	// CachedDecisions bounds the flat decision cache shared by all tenants
-	// (default 262,144; rounded up to whole 64-byte buckets of 3 decisions, a
-	// power of two of them: 8 MiB by default).
+	// (default 262,144; rounded up to whole 64-byte buckets of 8 decisions, a
+	// power of two of them: 2 MiB by default).
 	CachedDecisions int
 }
 
@@ -466,20 +467,29 @@ func (a *Authorizer) checkChannels(ctx context.Context, subject string, need []P
 // the tenant generations) instead of chasing the enforcer LRU, the tenant's
 // enforcer and its map.
 //
-// Invalidation is O(1): every entry records the generation of its tenant's
-// slot and the global epoch when it was stored; forgetting a tenant bumps its
-// slot (tenants sharing a slot lose their entries too, which costs a reload of
-// decisions, never a wrong answer) and "*" bumps the epoch. An entry whose
-// generation differs from the current one is a miss.
+// An entry is one word: a 62-bit tag and two flags, eight to a 64-byte line.
+// With 10,000 tenants the decisions in use are scattered over the whole table,
+// so its size, not the number of decisions, is the memory every lookup draws
+// from: at 8 bytes a decision the default table (262,144 decisions) is 2 MiB
+// and mostly stays in the CPU's cache, where 16-byte entries three to a line
+// needed 8 MiB for as many and missed it on most lookups.
 //
-// Readers take no lock: each bucket has a sequence number (odd while a writer
-// fills it) checked before and after the read. A writer that finds the bucket
-// busy skips caching. The memory is allocated once: the cache is bounded by
-// construction.
+// Invalidation is O(1): the tag mixes the key with the generation of its
+// tenant's slot and the global epoch. Forgetting a tenant bumps its slot
+// (tenants sharing a slot lose their entries too, which costs a reload of
+// decisions, never a wrong answer) and "*" bumps the epoch; entries stored
+// under an older generation no longer match and are overwritten in time.
+//
+// Readers take no lock: an entry is written and read as one atomic word, so a
+// reader sees a whole entry or another one, never half of each. Writers that
+// race on a bucket may overwrite each other's entry, which loses a cached
+// decision, never answers a wrong one. The memory is allocated once: the cache
+// is bounded by construction.
 //
 // The hash is seeded per process (maphash), so keys cannot be chosen to
-// collide; two live keys sharing all 64 bits is the only way to a wrong
-// answer, at about n·2⁻⁶⁴ per lookup for n cached decisions.
+// collide. A wrong answer needs two live keys sharing all 64 bits of the hash
+// (about n·2⁻⁶⁴ per lookup for n cached decisions) or a bucket's 62-bit tags
+// (8·2⁻⁶² per lookup).
 type decisionCache struct {
 	seed    maphash.Seed
 	buckets []decisionBucket
@@ -489,24 +499,20 @@ type decisionCache struct {
 	epoch   atomic.Uint32
 }
 
-const bucketWays = 3
+const bucketWays = 8
 
-// decisionBucket is one 64-byte cache line: seq and three (key, val) pairs.
+// decisionBucket is one 64-byte cache line of entries; 0 is an empty entry.
 type decisionBucket struct {
-	seq     atomic.Uint64
-	entries [bucketWays]struct{ key, val atomic.Uint64 }
-	_       [8]byte
+	entries [bucketWays]atomic.Uint64
 }
 
-// val layout: bit 0 the decision, bit 1 valid, bit 2 "the subject holds
-// roles" (stored by Check, so that a refusal names what is missing without a
-// second lookup), bits 3–34 the slot generation, bits 35–63 the epoch.
+// An entry holds its tag in bits 2–63 and these flags in bits 0–1: the
+// decision, and "the subject holds roles" (stored by Check, so that a refusal
+// names what is missing without a second lookup).
 const (
 	valAllow = 1
-	valValid = 2
-	valRoles = 4
+	valRoles = 2
 	valFlags = valAllow | valRoles // what get returns and put stores
-	genShift = 3
 )
 
 // verdict is the flags of a lone decision.
@@ -580,9 +586,10 @@ func (c *decisionCache) checkKey(tenantID, subject string, need []Permission, ch
 // prefetch reads h's bucket and drops the value: with many tenants the bucket
 // is rarely in the CPU cache, and the load is issued before the tenant's
 // slot is hashed and its generation read, so that work overlaps the miss
-// instead of following it (an atomic load is never optimized away).
+// instead of following it (an atomic load is never optimized away). The
+// bucket depends on the key alone, not on the generation, for that reason.
 func (c *decisionCache) prefetch(h uint64) {
-	c.buckets[h&c.mask].seq.Load()
+	c.buckets[h&c.mask].entries[0].Load()
 }
 
 // writePart hashes s with its length first, so that no two sequences of
@@ -602,63 +609,66 @@ func (c *decisionCache) slot(tenantID string) uint64 {
 	return maphash.String(c.seed, tenantID) & c.genMask
 }
 
-// gen returns the current generation (the val bits above valid) of slot.
-// Read it before deciding: a decision stored under a generation that a change
-// has since bumped is never answered.
+// gen returns the current generation of slot (the epoch and the slot's
+// counter). Read it before deciding: a decision stored under a generation
+// that a change has since bumped is never answered.
 func (c *decisionCache) gen(slot uint64) uint64 {
-	return uint64(c.epoch.Load())<<(genShift+32) | uint64(c.gens[slot].Load())<<genShift
+	return uint64(c.epoch.Load())<<32 | uint64(c.gens[slot].Load())
+}
+
+// tag is the entry of h under gen without its flags: the key mixed with the
+// generation (murmur3's finalizer, a bijection, so distinct inputs never
+// share all 64 bits), never 0, which marks an empty entry.
+func tag(h, gen uint64) uint64 {
+	x := h ^ (gen+1)*0x9e3779b97f4a7c15
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	if x &^= valFlags; x == 0 {
+		x = valFlags + 1
+	}
+	return x
 }
 
 // get returns the flags (valAllow, valRoles) stored for h under gen.
 func (c *decisionCache) get(h, gen uint64) (flags uint64, ok bool) {
 	b := &c.buckets[h&c.mask]
-	s := b.seq.Load()
-	if s&1 != 0 {
-		return 0, false
-	}
+	t := tag(h, gen)
 	for i := range b.entries {
-		if b.entries[i].key.Load() == h {
-			v := b.entries[i].val.Load()
-			if b.seq.Load() != s || v&^valFlags != gen|valValid {
-				return 0, false
-			}
-			return v & valFlags, true
+		if e := b.entries[i].Load(); e&^valFlags == t {
+			return e & valFlags, true
 		}
 	}
 	return 0, false
 }
 
-// put stores flags (valAllow, valRoles) for h under gen.
+// put stores flags (valAllow, valRoles) for h under gen: over the key's own
+// entry, else an empty one, else one chosen at random (entries of an older
+// generation cannot be told from live ones; at the default size most buckets
+// have room).
 func (c *decisionCache) put(h, gen, flags uint64) {
 	b := &c.buckets[h&c.mask]
-	s := b.seq.Load()
-	if s&1 != 0 || !b.seq.CompareAndSwap(s, s+1) {
-		return // another writer fills this bucket: skip caching
-	}
-	// The same key, else an empty or outdated way, else a rotating victim.
-	w := -1
+	t := tag(h, gen)
+	v := t | flags&valFlags
+	empty := -1
 	for i := range b.entries {
-		if b.entries[i].key.Load() == h {
-			w = i
-			break
-		}
-	}
-	if w < 0 {
-		for i := range b.entries {
-			v := b.entries[i].val.Load()
-			if v&valValid == 0 || v&^(valFlags|valValid) != gen {
-				w = i
-				break
+		e := b.entries[i].Load()
+		if e&^valFlags == t {
+			if e != v {
+				b.entries[i].Store(v)
 			}
+			return
+		}
+		if e == 0 && empty < 0 {
+			empty = i
 		}
 	}
-	if w < 0 {
-		w = int((s >> 1) % bucketWays)
+	if empty >= 0 && b.entries[empty].CompareAndSwap(0, v) {
+		return
 	}
-	v := gen | valValid | flags&valFlags
-	b.entries[w].key.Store(h)
-	b.entries[w].val.Store(v)
-	b.seq.Store(s + 2)
+	b.entries[rand.IntN(bucketWays)].Store(v)
 }
 
 // forget makes every decision of tenantID's slot a miss.
@@ -672,7 +682,7 @@ func (c *decisionCache) len() int {
 	n := 0
 	for i := range c.buckets {
 		for j := range c.buckets[i].entries {
-			if c.buckets[i].entries[j].val.Load()&valValid != 0 {
+			if c.buckets[i].entries[j].Load() != 0 {
 				n++
 			}
 		}

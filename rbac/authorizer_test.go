@@ -382,8 +382,8 @@ func TestDecisionCacheBounded(t *testing.T) {
 
 // TestDecisionCacheConcurrent: readers racing writers on one bucket, where
 // every put evicts another key, never see a decision stored under another
-// key (run with -race too). It fails within a run without the second read of
-// the bucket's sequence number in get.
+// key (run with -race too): an entry is one word, tag and flags together, so
+// a reader sees all of one entry or none of it.
 func TestDecisionCacheConcurrent(t *testing.T) {
 	c := newDecisionCache(bucketWays) // one bucket: writers evict each other
 	gen := c.gen(0)
