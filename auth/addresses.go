@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/gatehousehq/gatehouse"
 	"github.com/gatehousehq/gatehouse/ent"
+	"github.com/gatehousehq/gatehouse/ent/customer"
 	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 )
 
@@ -116,6 +120,9 @@ func (s *Service) FindAddress(ctx context.Context, customerID, id string) (*ent.
 // addresses).
 func (s *Service) CreateAddress(ctx context.Context, customerID string, in AddressInput) (*ent.CustomerAddress, error) {
 	return inTx(ctx, s.db, "create address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
+		if err := lockCustomer(ctx, tx, customerID); err != nil {
+			return nil, err
+		}
 		n, err := tx.CustomerAddress.Query().Where(customeraddress.CustomerID(customerID)).Count(ctx)
 		if err != nil {
 			return nil, err
@@ -137,6 +144,9 @@ func (s *Service) CreateAddress(ctx context.Context, customerID string, in Addre
 // UpdateAddress changes one of a customer's addresses. Errors: not_found.
 func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in AddressInput) (*ent.CustomerAddress, error) {
 	return inTx(ctx, s.db, "update address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
+		if err := lockCustomer(ctx, tx, customerID); err != nil {
+			return nil, err
+		}
 		if _, err := tx.CustomerAddress.Query().Where(customeraddress.ID(id), customeraddress.CustomerID(customerID)).Only(ctx); err != nil {
 			if ent.IsNotFound(err) {
 				return nil, addressNotFound(id)
@@ -162,6 +172,27 @@ func (s *Service) DeleteAddress(ctx context.Context, customerID, id string) erro
 	}
 	if n == 0 {
 		return addressNotFound(id)
+	}
+	return nil
+}
+
+// lockCustomer holds customerID's row until tx ends, so that concurrent
+// writes of one customer's addresses take turns: the count checked against
+// MaxAddresses and the default flags handed over are still true when tx
+// commits. PostgreSQL locks the row (SELECT … FOR UPDATE); SQLite has no row
+// locks, and its single connection already runs one transaction at a time.
+func lockCustomer(ctx context.Context, tx *ent.Tx, customerID string) error {
+	ids, err := tx.Customer.Query().Where(customer.ID(customerID)).Unique(false).Select(customer.FieldID).
+		Modify(func(s *sql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.ForUpdate()
+			}
+		}).Strings(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return customerNotFound(customerID)
 	}
 	return nil
 }

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehousehq/gatehouse/api/apitest"
 	"github.com/gatehousehq/gatehouse/auth"
+	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/ent/customeraddress"
 )
 
@@ -183,6 +185,51 @@ func TestCustomerAddressesBadInput(t *testing.T) {
 		map[string]any{"type": "invalid_data", "message": fmt.Sprintf("A customer can have at most %d addresses", auth.MaxAddresses)})
 	if r := do("GET", "/store/customers/me/addresses?limit=1", nil); r.JSON["count"] != float64(auth.MaxAddresses) {
 		t.Errorf("count after the refused one = %v", r.JSON["count"])
+	}
+}
+
+// TestCustomerAddressesConcurrent: a burst of creates near the bound leaves
+// exactly MaxAddresses addresses and one default shipping address, on
+// PostgreSQL too (make test-integration), where each create locks its
+// customer's row; without the lock several creates count the same rows.
+func TestCustomerAddressesConcurrent(t *testing.T) {
+	env := apitest.New(t)
+	f := newStoreFixture(t, env, "acme")
+	cusID, tok := f.register(t, "ann@acme.test", "correct-horse-9")
+	const free, burst = 5, 20
+	var rows []*ent.CustomerAddressCreate
+	for i := range auth.MaxAddresses - free {
+		rows = append(rows, env.DB.CustomerAddress.Create().SetCustomerID(cusID).SetAddressName(fmt.Sprint(i)))
+	}
+	if err := env.DB.CustomerAddress.CreateBulk(rows...).Exec(env.Ctx(f.tn)); err != nil {
+		t.Fatal(err)
+	}
+	statuses := make(chan int, burst)
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.store(t, "POST", "/store/customers/me/addresses", f.pk, tok,
+				map[string]any{"address_name": fmt.Sprint("burst ", i), "is_default_shipping": true})
+			statuses <- r.Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for st := range statuses {
+		got[st]++
+	}
+	if got[200] != free || got[400] != burst-free {
+		t.Errorf("statuses %v, want %d × 200 and %d × 400", got, free, burst-free)
+	}
+	ctx := env.Ctx(f.tn)
+	if n, err := env.DB.CustomerAddress.Query().Count(ctx); err != nil || n != auth.MaxAddresses {
+		t.Errorf("%d addresses after the burst (%v), want %d", n, err, auth.MaxAddresses)
+	}
+	if n, err := env.DB.CustomerAddress.Query().Where(customeraddress.IsDefaultShipping(true)).Count(ctx); err != nil || n != 1 {
+		t.Errorf("%d default shipping addresses (%v), want 1", n, err)
 	}
 }
 
