@@ -31,7 +31,7 @@ type actorCache struct {
 
 type actorKey struct {
 	tenantID string
-	kind     byte // 'u' user, 'c' customer
+	kind     byte // 'u' user, 'c' customer, 'a' a customer's addresses
 	id       string
 }
 
@@ -68,9 +68,14 @@ func (a *actorCache) receive(msg string) {
 	a.cache.Remove(actorKey{parts[0], parts[1][0], parts[2]})
 }
 
-// find returns the cached actor of kind and id in the tenant of ctx, or
-// calls load and caches its result. A nil cache always calls load.
+// findActor returns the cached actor of kind and id in the tenant of ctx,
+// or calls load and caches its result. A nil cache always calls load.
 func findActor[T any](ctx context.Context, a *actorCache, kind byte, id string, load func() (T, error)) (T, error) {
+	return findActorIf(ctx, a, kind, id, load, nil)
+}
+
+// findActorIf is findActor caching only the results keep accepts (nil: all).
+func findActorIf[T any](ctx context.Context, a *actorCache, kind byte, id string, load func() (T, error), keep func(T) bool) (T, error) {
 	tenantID, ok := tenants.IDFromContext(ctx)
 	if a == nil || !ok || !a.bus.Fresh() {
 		return load()
@@ -81,7 +86,7 @@ func findActor[T any](ctx context.Context, a *actorCache, kind byte, id string, 
 	}
 	gen := a.gen.Load()
 	v, err := load()
-	if err == nil && a.gen.Load() == gen && a.bus.Fresh() {
+	if err == nil && a.gen.Load() == gen && a.bus.Fresh() && (keep == nil || keep(v)) {
 		a.cache.Add(k, v)
 	}
 	return v, err

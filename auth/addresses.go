@@ -91,11 +91,21 @@ func (s *Service) FindAddresses(ctx context.Context, customerID string, f Addres
 	return as, n, nil
 }
 
+// cachedAddresses is the most addresses of one customer the actor cache
+// keeps: most customers have a few, and the cache bounds entries, not bytes.
+const cachedAddresses = 4
+
 // CustomerAddresses returns all of a customer's addresses, oldest first (at
-// most MaxAddresses), as a customer object shows them.
+// most MaxAddresses), as a customer object shows them. Every
+// /store/customers/me answer carries them, so a short list is kept in the
+// actor cache beside the customer (dropped on every node by any address
+// write); the values are shared and must not be modified.
 func (s *Service) CustomerAddresses(ctx context.Context, customerID string) ([]*ent.CustomerAddress, error) {
-	as, err := s.db.CustomerAddress.Query().Where(customeraddress.CustomerID(customerID)).
-		Order(ent.Asc(customeraddress.FieldCreatedAt), ent.Asc(customeraddress.FieldID)).Limit(MaxAddresses).All(ctx)
+	load := func() ([]*ent.CustomerAddress, error) {
+		return s.db.CustomerAddress.Query().Where(customeraddress.CustomerID(customerID)).
+			Order(ent.Asc(customeraddress.FieldCreatedAt), ent.Asc(customeraddress.FieldID)).Limit(MaxAddresses).All(ctx)
+	}
+	as, err := findActorIf(ctx, s.actors, 'a', customerID, load, func(as []*ent.CustomerAddress) bool { return len(as) <= cachedAddresses })
 	if err != nil {
 		return nil, fmt.Errorf("customer addresses: %w", err)
 	}
@@ -119,6 +129,7 @@ func (s *Service) FindAddress(ctx context.Context, customerID, id string) (*ent.
 // that role from the customer's other addresses. Errors: invalid (too many
 // addresses).
 func (s *Service) CreateAddress(ctx context.Context, customerID string, in AddressInput) (*ent.CustomerAddress, error) {
+	defer s.actors.changed(ctx, 'a', customerID)
 	return inTx(ctx, s.db, "create address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
 		if err := lockCustomer(ctx, tx, customerID); err != nil {
 			return nil, err
@@ -143,6 +154,7 @@ func (s *Service) CreateAddress(ctx context.Context, customerID string, in Addre
 
 // UpdateAddress changes one of a customer's addresses. Errors: not_found.
 func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in AddressInput) (*ent.CustomerAddress, error) {
+	defer s.actors.changed(ctx, 'a', customerID)
 	return inTx(ctx, s.db, "update address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
 		if err := lockCustomer(ctx, tx, customerID); err != nil {
 			return nil, err
@@ -166,6 +178,7 @@ func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in A
 
 // DeleteAddress removes one of a customer's addresses. Errors: not_found.
 func (s *Service) DeleteAddress(ctx context.Context, customerID, id string) error {
+	defer s.actors.changed(ctx, 'a', customerID)
 	n, err := s.db.CustomerAddress.Delete().Where(customeraddress.ID(id), customeraddress.CustomerID(customerID)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete address: %w", err)
