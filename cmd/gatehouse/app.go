@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
@@ -42,7 +43,13 @@ type App struct {
 	// Mailbox is the development mailbox's path ("" outside development).
 	Mailbox string
 	closers []func()
+	// stopping is set when Serve's context ends: /readyz answers 503 from
+	// then on (see Config.ShutdownDelay).
+	stopping atomic.Bool
 }
+
+// errStopping is the readiness failure of a node shutting down.
+var errStopping = errors.New("shutting down")
 
 // Build wires the application: the composition root.
 func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
@@ -183,7 +190,12 @@ func Build(ctx context.Context, cfg Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 
-	ready := []api.Check{{Name: "database", Ping: db.Ping}}
+	ready := []api.Check{{Name: "shutdown", Ping: func(context.Context) error {
+		if a.stopping.Load() {
+			return errStopping
+		}
+		return nil
+	}}, {Name: "database", Ping: db.Ping}}
 	if a.Redis != nil {
 		ready = append(ready, api.Check{Name: "redis", Ping: a.Store.Ping})
 	}
@@ -257,7 +269,9 @@ func (a *App) Close() {
 }
 
 // Serve runs the HTTP server until ctx is done, then shuts down gracefully:
-// in-flight requests finish (up to 25 s).
+// for Config.ShutdownDelay it still accepts connections, answers /readyz with
+// 503 and closes each connection after its response; then it stops listening
+// and in-flight requests finish (up to 25 s).
 func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) error {
 	srv := &http.Server{
 		Addr:              addr,
@@ -281,6 +295,15 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	a.stopping.Store(true)
+	if d := a.Config.ShutdownDelay; d > 0 {
+		srv.SetKeepAlivesEnabled(false)
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(d):
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()

@@ -56,6 +56,12 @@ type Config struct {
 	// AuditPlatformRetentionDays is how long platform audit events are
 	// kept (tenants set their own in settings); 0 keeps them forever.
 	AuditPlatformRetentionDays int `env:"GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS" envDefault:"365"`
+	// ShutdownDelay is how long a node keeps accepting connections after
+	// SIGTERM, answering /readyz with 503, before it stops listening and
+	// drains: long enough for load balancers to stop sending it requests.
+	// Closing the listener at once resets connections the kernel had
+	// already accepted for it.
+	ShutdownDelay time.Duration `env:"GATEHOUSE_SHUTDOWN_DELAY" envDefault:"0s"`
 	// spanProcessor, set by tests only, records spans.
 	spanProcessor sdktrace.SpanProcessor
 }

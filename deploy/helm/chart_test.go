@@ -275,7 +275,7 @@ func checkCommon(t *testing.T, r *rendered, known map[string]bool) {
 	for k := range r.configMap.Data {
 		checkEnvName(t, known, "ConfigMap", k)
 	}
-	for _, k := range []string{"GATEHOUSE_ENV", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_BASE_DOMAIN", "GATEHOUSE_NO_MIGRATE"} {
+	for _, k := range []string{"GATEHOUSE_ENV", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_BASE_DOMAIN", "GATEHOUSE_NO_MIGRATE", "GATEHOUSE_SHUTDOWN_DELAY"} {
 		if _, ok := r.configMap.Data[k]; !ok {
 			t.Errorf("ConfigMap: no %s", k)
 		}

@@ -68,4 +68,5 @@ GATEHOUSE_METRICS_TENANTS: {{ . | quote }}
 {{- end }}
 GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE: {{ .Values.config.webhooksAllowPrivate | quote }}
 GATEHOUSE_AUDIT_PLATFORM_RETENTION_DAYS: {{ .Values.config.auditPlatformRetentionDays | quote }}
+GATEHOUSE_SHUTDOWN_DELAY: {{ .Values.config.shutdownDelay | quote }}
 {{- end }}
