@@ -128,8 +128,8 @@ func (s *Service) FindAddress(ctx context.Context, customerID, id string) (*ent.
 // CreateAddress adds an address to a customer; made a default, it takes
 // that role from the customer's other addresses. Errors: invalid (too many
 // addresses).
-func (s *Service) CreateAddress(ctx context.Context, customerID string, in AddressInput) (*ent.CustomerAddress, error) {
-	defer s.actors.changed(ctx, 'a', customerID)
+func (s *Service) CreateAddress(ctx context.Context, customerID string, in AddressInput) (_ *ent.CustomerAddress, err error) {
+	defer func() { s.addressesChanged(ctx, customerID, err) }()
 	return inTx(ctx, s.db, "create address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
 		if err := lockCustomer(ctx, tx, customerID); err != nil {
 			return nil, err
@@ -153,8 +153,8 @@ func (s *Service) CreateAddress(ctx context.Context, customerID string, in Addre
 }
 
 // UpdateAddress changes one of a customer's addresses. Errors: not_found.
-func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in AddressInput) (*ent.CustomerAddress, error) {
-	defer s.actors.changed(ctx, 'a', customerID)
+func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in AddressInput) (_ *ent.CustomerAddress, err error) {
+	defer func() { s.addressesChanged(ctx, customerID, err) }()
 	return inTx(ctx, s.db, "update address", func(tx *ent.Tx) (*ent.CustomerAddress, error) {
 		if err := lockCustomer(ctx, tx, customerID); err != nil {
 			return nil, err
@@ -177,8 +177,8 @@ func (s *Service) UpdateAddress(ctx context.Context, customerID, id string, in A
 }
 
 // DeleteAddress removes one of a customer's addresses. Errors: not_found.
-func (s *Service) DeleteAddress(ctx context.Context, customerID, id string) error {
-	defer s.actors.changed(ctx, 'a', customerID)
+func (s *Service) DeleteAddress(ctx context.Context, customerID, id string) (err error) {
+	defer func() { s.addressesChanged(ctx, customerID, err) }()
 	n, err := s.db.CustomerAddress.Delete().Where(customeraddress.ID(id), customeraddress.CustomerID(customerID)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete address: %w", err)
@@ -187,6 +187,15 @@ func (s *Service) DeleteAddress(ctx context.Context, customerID, id string) erro
 		return addressNotFound(id)
 	}
 	return nil
+}
+
+// addressesChanged drops customerID's cached addresses on every node after
+// a write, unless the write was refused (not found, invalid), which changed
+// nothing; an internal error may have come after the commit.
+func (s *Service) addressesChanged(ctx context.Context, customerID string, err error) {
+	if err == nil || gatehouse.ErrorCode(err) == gatehouse.EINTERNAL {
+		s.actors.changed(ctx, 'a', customerID)
+	}
 }
 
 // lockCustomer holds customerID's row until tx ends, so that concurrent

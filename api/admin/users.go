@@ -170,7 +170,7 @@ func nullableString(raw json.RawMessage, field string) (v *string, set bool, err
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, false, wire.Invalid("Expected type: 'string' for field '%s', got: '%s'", field, kindOf(raw))
+		return nil, false, wire.Invalid("Expected type: 'string' for field '%s', got: '%s'", field, wire.JSONKind(raw))
 	}
 	return &s, true, nil
 }
@@ -184,21 +184,7 @@ func nullableObject(raw json.RawMessage, field string) (v map[string]any, set bo
 		return nil, true, nil
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, false, wire.Invalid("Expected type: 'object' for field '%s', got: '%s'", field, kindOf(raw))
+		return nil, false, wire.Invalid("Expected type: 'object' for field '%s', got: '%s'", field, wire.JSONKind(raw))
 	}
 	return v, true, nil
-}
-
-func kindOf(raw json.RawMessage) string {
-	switch raw[0] {
-	case '"':
-		return "string"
-	case '[':
-		return "array"
-	case '{':
-		return "object"
-	case 't', 'f':
-		return "boolean"
-	}
-	return "number"
 }

@@ -90,12 +90,10 @@ func (b addressBody) input() (auth.AddressInput, error) {
 			in.Text[name] = v
 		}
 	}
-	if b.Metadata != nil && string(b.Metadata) != "null" {
-		if err := json.Unmarshal(b.Metadata, &in.Metadata); err != nil || in.Metadata == nil {
-			return in, wire.Invalid("Expected type: 'object' for field 'metadata', got: 'other'")
-		}
+	var err error
+	if in.Metadata, in.SetMetadata, err = metadata(b.Metadata); err != nil {
+		return in, err
 	}
-	in.SetMetadata = b.Metadata != nil
 	for name, f := range map[string]struct {
 		raw json.RawMessage
 		dst **bool
@@ -105,44 +103,17 @@ func (b addressBody) input() (auth.AddressInput, error) {
 		}
 		var v bool
 		if err := json.Unmarshal(f.raw, &v); err != nil || string(f.raw) == "null" {
-			return in, wire.Invalid("Expected type: 'boolean' for field '%s', got: '%s'", name, jsonType(f.raw))
+			return in, wire.Invalid("Expected type: 'boolean' for field '%s', got: '%s'", name, wire.JSONKind(f.raw))
 		}
 		*f.dst = &v
 	}
 	return in, nil
 }
 
-// jsonType names the JSON type of raw as zod reports it.
-func jsonType(raw json.RawMessage) string {
-	switch {
-	case len(raw) == 0:
-		return "undefined"
-	case string(raw) == "null":
-		return "null"
-	case raw[0] == '"':
-		return "string"
-	case raw[0] == '{':
-		return "object"
-	case raw[0] == '[':
-		return "array"
-	case raw[0] == 't' || raw[0] == 'f':
-		return "boolean"
-	}
-	return "number"
-}
-
 // registerAddresses mounts /store/customers/me/addresses: the signed-in
 // customer's own addresses only (another customer's id is a 404, never data).
 // Writes answer with the customer, addresses included, as Medusa does.
 func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.Context, error)) {
-	// customer answers the customer with its addresses.
-	customer := func(c *gin.Context, id string) (customerJSON, error) {
-		cus, err := d.Auth.FindCustomerByID(c.Request.Context(), id)
-		if err != nil {
-			return customerJSON{}, err
-		}
-		return withAddresses(c, d, cus)
-	}
 	// write reads a write's caller and body.
 	write := func(c *gin.Context) (*auth.Context, auth.AddressInput, error) {
 		ac, err := me(c)
@@ -179,18 +150,13 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if err != nil {
 			return err
 		}
-		// The customer must exist before anything is written for it; the
-		// answer shows it, with the new address.
-		cus, err := d.Auth.FindCustomerByID(c.Request.Context(), ac.ActorID)
-		if err != nil {
-			return err
-		}
+		// CreateAddress checks that the customer exists (it locks its row).
 		a, err := d.Auth.CreateAddress(c.Request.Context(), ac.ActorID, in)
 		if err != nil {
 			return err
 		}
 		audit.SetTarget(c.Request.Context(), a.ID)
-		out, err := withAddresses(c, d, cus)
+		out, err := customerByID(c, d, ac.ActorID)
 		if err != nil {
 			return err
 		}
@@ -218,7 +184,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if _, err := d.Auth.UpdateAddress(c.Request.Context(), ac.ActorID, c.Param("address_id"), in); err != nil {
 			return err
 		}
-		cus, err := customer(c, ac.ActorID)
+		cus, err := customerByID(c, d, ac.ActorID)
 		if err != nil {
 			return err
 		}
@@ -234,7 +200,7 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		if err := d.Auth.DeleteAddress(c.Request.Context(), ac.ActorID, c.Param("address_id")); err != nil {
 			return err
 		}
-		cus, err := customer(c, ac.ActorID)
+		cus, err := customerByID(c, d, ac.ActorID)
 		if err != nil {
 			return err
 		}
@@ -243,6 +209,15 @@ func registerAddresses(g *gin.RouterGroup, d Deps, me func(*gin.Context) (*auth.
 		c.JSON(http.StatusOK, gin.H{"id": ac.ActorID, "object": "address", "deleted": true, "parent": cus})
 		return nil
 	}))
+}
+
+// customerByID is customer id as Medusa shows it, with its addresses.
+func customerByID(c *gin.Context, d Deps, id string) (customerJSON, error) {
+	cus, err := d.Auth.FindCustomerByID(c.Request.Context(), id)
+	if err != nil {
+		return customerJSON{}, err
+	}
+	return withAddresses(c, d, cus)
 }
 
 // withAddresses is the customer as Medusa shows it: with its addresses.

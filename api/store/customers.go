@@ -91,13 +91,19 @@ func profile(company, first, last, phone, meta json.RawMessage) (auth.CustomerIn
 	if in.Phone, in.SetPhone, err = str(phone, "phone"); err != nil {
 		return in, err
 	}
-	if meta != nil && string(meta) != "null" {
-		if err := json.Unmarshal(meta, &in.Metadata); err != nil {
-			return in, wire.Invalid("Expected type: 'object' for field 'metadata', got: 'other'")
+	in.Metadata, in.SetMetadata, err = metadata(meta)
+	return in, err
+}
+
+// metadata decodes an optional, nullable metadata object: set reports
+// whether it was sent at all (null clears it).
+func metadata(raw json.RawMessage) (m map[string]any, set bool, err error) {
+	if raw != nil && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, false, wire.Invalid("Expected type: 'object' for field 'metadata', got: 'other'")
 		}
 	}
-	in.SetMetadata = meta != nil
-	return in, nil
+	return m, raw != nil, nil
 }
 
 // Register mounts the store routes on g.
@@ -140,11 +146,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 		if err != nil {
 			return err
 		}
-		cus, err := d.Auth.FindCustomerByID(c.Request.Context(), ac.ActorID)
-		if err != nil {
-			return err
-		}
-		out, err := withAddresses(c, d, cus)
+		out, err := customerByID(c, d, ac.ActorID)
 		if err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ func Bind(c *gin.Context, v any) error {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) || (len(body) > 0 && body[0] != '{') && json.Valid(body) {
-			return Invalid("Expected type: 'object' for field 'body', got: '%s'", jsonKind(body))
+			return Invalid("Expected type: 'object' for field 'body', got: '%s'", JSONKind(body))
 		}
 		return gatehouse.Errorf(gatehouse.EINVALID, "Invalid JSON in request body")
 	}
@@ -146,10 +146,17 @@ func goKind(t reflect.Type) string {
 	}
 }
 
-func jsonKind(b []byte) string {
+// JSONKind names the JSON type of a raw value as Medusa's zod errors do
+// ("got: 'string'"); "undefined" when it is absent.
+func JSONKind(b []byte) string {
+	if len(b) == 0 {
+		return "undefined"
+	}
 	switch b[0] {
 	case '[':
 		return "array"
+	case '{':
+		return "object"
 	case '"':
 		return "string"
 	case 't', 'f':
