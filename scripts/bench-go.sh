@@ -6,7 +6,8 @@
 #         secret-key verify cold/cached, argon2id;
 #   cmd/gatehouse: authentication through the production wiring (cached
 #         store, caches) and whole requests in process;
-#   rbac: one decision at 10, 1,000 and 10,000 tenants (GATEHOUSE_BENCH_TENANTS);
+#   rbac: one decision at 10, 1,000 and 10,000 tenants (GATEHOUSE_BENCH_TENANTS),
+#         and 10 against 10,000 timed in alternating slices (BenchmarkDecisionScale);
 #   tenants: tenant resolution, cached and cold.
 # Env: BENCHTIME (default 1s), WRITE_DOCS (1).
 set -euo pipefail
