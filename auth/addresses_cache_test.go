@@ -3,9 +3,6 @@ package auth
 import (
 	"testing"
 	"time"
-
-	"github.com/gatehousehq/gatehouse/database/dbtest"
-	"github.com/gatehousehq/gatehouse/tenants"
 )
 
 // TestCustomerAddressesCached: a customer's addresses are read from the
@@ -14,12 +11,7 @@ import (
 // store is seen on both within 100 ms. A list longer than cachedAddresses
 // is read from the database every time.
 func TestCustomerAddressesCached(t *testing.T) {
-	db := dbtest.Open(t).Client
-	tn, err := tenants.NewRegistry(db, tenants.Options{}).Create(t.Context(), tenants.CreateInput{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := tenants.WithTenant(t.Context(), tn.ID)
+	db, ctx := acmeTenant(t)
 	cus, err := db.Customer.Create().SetEmail("ann@acme.test").Save(ctx)
 	if err != nil {
 		t.Fatal(err)

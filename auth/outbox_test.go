@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehousehq/gatehouse/database/dbtest"
+	"github.com/gatehousehq/gatehouse/ent"
 	"github.com/gatehousehq/gatehouse/tenants"
 )
 
@@ -31,12 +32,7 @@ func (m *recordingMailbox) got() []string {
 // The mailbox gets an event once it is committed, and never one whose
 // transaction rolled back (its token was never issued).
 func TestEmitDeliversCommittedEvents(t *testing.T) {
-	db := dbtest.Open(t).Client
-	tn, err := tenants.NewRegistry(db, tenants.Options{}).Create(t.Context(), tenants.CreateInput{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := tenants.WithTenant(t.Context(), tn.ID)
+	db, ctx := acmeTenant(t)
 	mb := new(recordingMailbox)
 	s := &Service{db: db, cfg: Config{Mailbox: mb}}
 
@@ -68,11 +64,24 @@ func TestEmitDeliversCommittedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := []string{tn.ID + " invite.created committed", tn.ID + " invite.resent direct"}
+	tid, _ := tenants.IDFromContext(ctx)
+	want := []string{tid + " invite.created committed", tid + " invite.resent direct"}
 	if got := mb.got(); !slices.Equal(got, want) {
 		t.Errorf("mailbox got %q, want %q", got, want)
 	}
 	if n, err := db.Event.Query().Count(ctx); err != nil || n != 2 {
 		t.Errorf("outbox holds %d events (%v), want 2", n, err)
 	}
+}
+
+// acmeTenant opens a test database with one tenant, "acme", and returns a
+// context scoped to it.
+func acmeTenant(t *testing.T) (*ent.Client, context.Context) {
+	t.Helper()
+	db := dbtest.Open(t).Client
+	tn, err := tenants.NewRegistry(db, tenants.Options{}).Create(t.Context(), tenants.CreateInput{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, tenants.WithTenant(t.Context(), tn.ID)
 }
